@@ -1,0 +1,47 @@
+"""The one item every spider yields: a funding call as its source describes it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from tracker.vocab import ApplicantType, CallStatus, DatePrecision, Instrument
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """One submission cut-off; `at` is time-zone aware."""
+
+    at: datetime
+    label: str | None = None
+    precision: DatePrecision = DatePrecision.DATETIME
+
+
+@dataclass
+class FundingCall:
+    """A call as scraped. `source` + `source_id` is its natural key."""
+
+    source: str
+    source_id: str
+    title: str
+    url: str
+    funder: str
+    language: str
+    programme: str | None = None
+    call_identifier: str | None = None
+    opening_date: datetime | None = None
+    deadlines: list[Deadline] = field(default_factory=list)
+    budget_amount: Decimal | None = None
+    budget_currency: str | None = None
+    description: str | None = None
+    applicant_types: list[ApplicantType] = field(default_factory=list)
+    instrument: Instrument | None = None
+    # What the source claims; a hint only. `status` is computed from the dates.
+    source_status: CallStatus | None = None
+    status: CallStatus | None = None
+    # Free keywords and programme codes/labels the source attaches; used for tagging.
+    keywords: list[str] = field(default_factory=list)
+    programme_codes: list[str] = field(default_factory=list)
+    # Non-fatal parse problems (a cut JSON string, an unknown code): recorded, counted.
+    problems: list[str] = field(default_factory=list)

@@ -1,0 +1,39 @@
+"""Scrapy settings: polite by default, tunable only through `tracker.config`."""
+
+from __future__ import annotations
+
+from tracker.config import get_settings
+
+_settings = get_settings()
+
+BOT_NAME = "grants"
+SPIDER_MODULES = ["spiders.sources"]
+NEWSPIDER_MODULE = "spiders.sources"
+
+USER_AGENT = _settings.CRAWL_USER_AGENT
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+DOWNLOAD_TIMEOUT = 60
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+# A spider that errors repeatedly stops and is reported rather than limping on.
+CLOSESPIDER_ERRORCOUNT = 20
+
+HTTPCACHE_ENABLED = False
+HTTPCACHE_DIR = "httpcache"
+
+ITEM_PIPELINES = {
+    "spiders.pipelines.ValidatePipeline": 100,
+    "spiders.pipelines.NormalizePipeline": 200,
+    "spiders.pipelines.StorePipeline": 900,
+}
+
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = "INFO"
