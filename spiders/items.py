@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from decimal import Decimal
 
@@ -45,3 +45,24 @@ class FundingCall:
     programme_codes: list[str] = field(default_factory=list)
     # Non-fatal parse problems (a cut JSON string, an unknown code): recorded, counted.
     problems: list[str] = field(default_factory=list)
+
+
+def _json_value(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, Deadline):
+        return {
+            "at": value.at.isoformat(),
+            "label": value.label,
+            "precision": str(value.precision),
+        }
+    if isinstance(value, list):
+        return [_json_value(v) for v in value]
+    return value
+
+
+def call_to_json(call: FundingCall) -> dict[str, object]:
+    """The call as JSON-ready data: field names as in the data model, ISO dates."""
+    return {f.name: _json_value(getattr(call, f.name)) for f in fields(call)}
