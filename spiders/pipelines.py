@@ -5,15 +5,25 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Any, Self
 
+from scrapy import Spider, signals
 from scrapy.exceptions import DropItem
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
 
+from spiders.base import FundingSpider
 from spiders.items import Deadline, FundingCall
+from tracker.crawls import RunCounts, finish_run, start_run
+from tracker.db import session_factory
+from tracker.models import Source
 from tracker.status import compute_status
+from tracker.storage import ensure_source, upsert_call
+from tracker.vocab import CrawlOutcome
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
+    from scrapy.statscollectors import StatsCollector
 
 _SPACES = re.compile(r"\s+")
 
@@ -87,3 +97,93 @@ class ValidatePipeline:
 class NormalizePipeline:
     def process_item(self, item: FundingCall) -> FundingCall:
         return normalize_item(item)
+
+
+class StorePipeline:
+    """Upserts each call in its own transaction and records the crawl run."""
+
+    def __init__(self, crawler: Crawler, sessions: sessionmaker[Session]) -> None:
+        self.crawler = crawler
+        self.sessions = sessions
+        self.now = datetime.now(UTC)
+        self.counts = RunCounts()
+        self.source_id: int | None = None
+        self.run_id: int | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        pipeline = cls(crawler, session_factory())
+        # spider_closed carries the finish reason and comes after the stats are final.
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        return pipeline
+
+    def open_spider(self) -> None:
+        spider = self.crawler.spider
+        assert isinstance(spider, FundingSpider)
+        with self.sessions.begin() as session:
+            source = ensure_source(
+                session,
+                spider.name,
+                spider.source_name,
+                spider.funder,
+                spider.source_url,
+            )
+            self.source_id = source.id
+            self.run_id = start_run(session, source, self.now).id
+
+    def process_item(self, item: FundingCall) -> FundingCall:
+        try:
+            with self.sessions.begin() as session:
+                source = session.get_one(Source, self.source_id)
+                result = upsert_call(session, source, item, self.now, self.run_id)
+        except SQLAlchemyError as exc:
+            self.counts.errors += 1
+            self.counts.messages.append(f"not stored {item.source_id}: {exc}")
+            raise DropItem(f"not stored: {type(exc).__name__}") from exc
+        self._stats.inc_value(f"grants/{result.outcome}")
+        return item
+
+    @property
+    def _stats(self) -> StatsCollector:
+        assert self.crawler.stats is not None
+        return self.crawler.stats
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        if self.run_id is None:
+            return
+        stats = self._stats.get_stats()
+        counts = run_counts_from_stats(stats, self.counts)
+        outcome = crawl_outcome(stats, reason, counts)
+        if reason != "finished":
+            counts.messages.insert(0, f"finish reason: {reason}")
+        with self.sessions.begin() as session:
+            finish_run(session, self.run_id, outcome, counts, datetime.now(UTC))
+
+
+def run_counts_from_stats(stats: dict[str, Any], base: RunCounts) -> RunCounts:
+    """Counts and reasons for the crawl-run record, from Scrapy's stats."""
+    counts = RunCounts(
+        scraped=stats.get("item_scraped_count", 0),
+        new=stats.get("grants/new", 0),
+        changed=stats.get("grants/changed", 0),
+        unchanged=stats.get("grants/unchanged", 0),
+        dropped=stats.get("item_dropped_count", 0),
+        errors=stats.get("log_count/ERROR", 0) + base.errors,
+        messages=list(base.messages),
+    )
+    for key, value in sorted(stats.items()):
+        for prefix in ("grants/dropped/", "grants/problems/", "spider_exceptions/"):
+            if key.startswith(prefix):
+                kind = prefix.split("/")[-2].replace("_", " ")
+                counts.messages.append(f"{kind}: {key[len(prefix) :]} ({value})")
+    return counts
+
+
+def crawl_outcome(
+    stats: dict[str, Any], reason: str, counts: RunCounts
+) -> CrawlOutcome:
+    """Failed when the crawl stopped early, a page was not understood, or all erred."""
+    exceptions = any(k.startswith("spider_exceptions/") for k in stats)
+    if reason != "finished" or exceptions or (counts.scraped == 0 and counts.errors):
+        return CrawlOutcome.FAILED
+    return CrawlOutcome.SUCCESS

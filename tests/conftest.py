@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import ipaddress
+import itertools
 import os
 import socket
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,7 @@ SHARED_FIXTURES = ROOT.parent / "shared" / "fixtures"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 _real_connect = socket.socket.connect
+_schema_counter = itertools.count()
 
 
 def _loopback_only(sock: socket.socket, address: object) -> object:
@@ -53,14 +56,35 @@ def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     """A migrated database: a fresh SQLite file, and PostgreSQL when configured."""
     url = request.param
     if url == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        yield make_test_engine(f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}")
+        return
+    with postgres_schema(url) as eng:
+        yield eng
+
+
+def make_test_engine(url: str) -> Engine:
     eng = make_engine(url)
-    if eng.dialect.name == "postgresql":
-        with eng.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
     upgrade(eng)
-    yield eng
-    eng.dispose()
+    return eng
+
+
+@contextmanager
+def postgres_schema(url: str) -> Iterator[Engine]:
+    """A migrated engine on a private schema, so that parallel runs never collide."""
+    schema = f"grants_test_{os.getpid()}_{next(_schema_counter)}"
+    admin = make_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    eng = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+    try:
+        upgrade(eng)
+        yield eng
+    finally:
+        eng.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        admin.dispose()
 
 
 @pytest.fixture

@@ -1,10 +1,55 @@
-"""`grants crawl` (being written in this session)."""
+"""`grants crawl`: run spiders and report what the tracker stored."""
 
 from __future__ import annotations
 
 import click
 
+from tracker.crawling import crawl_each, crawl_here, spider_names
+from tracker.crawls import latest_run
+from tracker.db import session_factory
+from tracker.models import CrawlRun
+from tracker.vocab import CrawlOutcome
 
-@click.group()
-def crawl() -> None:
-    """Placeholder replaced in this session."""
+
+@click.command()
+@click.argument("slug", required=False)
+@click.option("--all", "run_all", is_flag=True, help="Crawl every source.")
+@click.option(
+    "--httpcache", is_flag=True, help="Use Scrapy's HTTP cache (development)."
+)
+@click.option("--log-level", default="WARNING", show_default=True)
+def crawl(slug: str | None, run_all: bool, httpcache: bool, log_level: str) -> None:
+    """Crawl SLUG (or --all sources, each in its own process) into the tracker."""
+    if run_all == bool(slug):
+        raise click.UsageError("give a spider SLUG or --all")
+    if run_all:
+        extra = ["--log-level", log_level] + (["--httpcache"] if httpcache else [])
+        failed = [s for s, rc in crawl_each(spider_names(), extra).items() if rc]
+        if failed:
+            raise click.ClickException(f"failed: {', '.join(failed)}")
+        return
+    assert slug is not None
+    overrides: dict[str, object] = {"LOG_LEVEL": log_level}
+    if httpcache:
+        overrides["HTTPCACHE_ENABLED"] = True
+    try:
+        crawl_here(slug, overrides)
+    except LookupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    with session_factory().begin() as session:
+        run = latest_run(session, slug)
+        if run is None:
+            raise click.ClickException(f"{slug}: the crawl recorded no run")
+        click.echo(format_run(slug, run))
+        if run.outcome is not CrawlOutcome.SUCCESS:
+            raise click.ClickException(f"{slug}: crawl {run.outcome}")
+
+
+def format_run(slug: str, run: CrawlRun) -> str:
+    lines = [
+        f"{slug}: {run.outcome} - found {run.items_scraped}, new {run.items_new}, "
+        f"changed {run.items_changed}, unchanged {run.items_unchanged}, "
+        f"dropped {run.items_dropped}, errors {run.errors}"
+    ]
+    lines += [f"  {message}" for message in run.messages]
+    return "\n".join(lines)
