@@ -1,0 +1,147 @@
+"""docker-compose.yml and Dockerfile: one app definition, real commands, no secrets.
+
+Docker itself is not available to the tests, so the file is checked as data: the
+YAML is loaded (merge keys resolved) and every service command is resolved
+against the real `grants` click group.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import click
+import pytest
+import yaml
+
+from tracker.cli import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPOSE_FILE = ROOT / "docker-compose.yml"
+COMPOSE_TEXT = COMPOSE_FILE.read_text(encoding="utf-8")
+COMPOSE: dict[str, Any] = yaml.safe_load(COMPOSE_TEXT)
+APP_SERVICES = {n: s for n, s in COMPOSE["services"].items() if "build" in s}
+JOBS = ("crawl", "digest", "members")
+# What may differ between app services; everything else comes from `x-app`.
+PER_SERVICE_KEYS = {"command", "profiles", "depends_on"}
+
+SECRET_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|API_KEY")
+# ${VAR}, ${VAR:?msg}, ${VAR:-default}...; `$${VAR}` is an escape for the container.
+INTERPOLATION = re.compile(r"(?<!\$)\$\{([A-Z_][A-Z0-9_]*)(?:(:?[-?+])([^}]*))?\}")
+REQUIRED_ONLY = re.compile(r"^\$\{[A-Z_][A-Z0-9_]*(?::?\?[^}]*)?\}$")
+# scheme://user:password@ where user and password may be ${...} interpolations.
+URL_PASSWORD = re.compile(
+    r"^[a-z0-9+]+://(?:\$\{[^}]*\}|[^:@/$])+:((?:\$\{[^}]*\}|[^@$])+)@"
+)
+
+
+def _resolve(argv: list[str]) -> tuple[click.Command, list[str], click.Context]:
+    """Walk the click groups as the shell would: (command reached, args left, ctx)."""
+    ctx = click.Context(cli, info_name="grants")
+    command: click.Command = cli
+    args = list(argv)
+    while args and isinstance(command, click.Group):
+        sub = command.get_command(ctx, args[0])
+        if sub is None:
+            break
+        ctx = click.Context(sub, info_name=args[0], parent=ctx)
+        command, args = sub, args[1:]
+    return command, args, ctx
+
+
+def test_app_services_share_one_definition() -> None:
+    assert set(APP_SERVICES) == {"migrate", *JOBS}
+    shared = [
+        {k: v for k, v in service.items() if k not in PER_SERVICE_KEYS}
+        for service in APP_SERVICES.values()
+    ]
+    assert all(s == shared[0] for s in shared)
+    assert COMPOSE_TEXT.count("<<: *app") == len(APP_SERVICES)
+    base = COMPOSE["x-app"]
+    assert base["build"] == "."
+    assert base["env_file"] == ".env"
+    assert base["restart"] == "no"  # quoted in YAML, else it would load as False
+    env = base["environment"]
+    assert env["DATABASE_URL"].startswith("postgresql+psycopg://")
+    assert "@db:5432/" in env["DATABASE_URL"]
+    assert (env["SMTP_HOST"], env["SMTP_PORT"]) == ("mailpit", "1025")
+
+
+def test_every_app_service_waits_for_a_healthy_database() -> None:
+    for name, service in APP_SERVICES.items():
+        assert service["depends_on"]["db"] == {"condition": "service_healthy"}, name
+
+
+def test_jobs_are_one_shot_and_off_by_default() -> None:
+    for name in JOBS:
+        service = COMPOSE["services"][name]
+        assert service["profiles"], name
+        assert service["restart"] == "no", name
+        migrate = service["depends_on"]["migrate"]
+        assert migrate == {"condition": "service_completed_successfully"}, name
+
+
+@pytest.mark.parametrize("service", sorted(APP_SERVICES))
+def test_command_is_an_existing_grants_subcommand(service: str) -> None:
+    argv = APP_SERVICES[service]["command"]
+    assert isinstance(argv, list), "exec form: the image's entry point is `grants`"
+    assert all(isinstance(a, str) for a in argv)
+    assert cli.get_command(click.Context(cli), argv[0]) is not None, argv[0]
+    command, rest, ctx = _resolve(argv)
+    if isinstance(command, click.Group):
+        pytest.fail(f"`grants {' '.join(argv)}`: {rest[:1]} is not a subcommand")
+    # The arguments left over must parse, e.g. the spider slug of `grants crawl`.
+    command.make_context(ctx.info_name, rest, parent=ctx.parent)
+
+
+def test_db_keeps_its_data_in_a_named_volume_and_has_a_healthcheck() -> None:
+    db = COMPOSE["services"]["db"]
+    assert db["image"].startswith("postgres:16")
+    volumes = [v.split(":")[0] for v in db["volumes"]]
+    assert any(v in (COMPOSE.get("volumes") or {}) for v in volumes)
+    assert "pg_isready" in " ".join(db["healthcheck"]["test"])
+    for name in ("POSTGRES_DB", "POSTGRES_USER", "POSTGRES_PASSWORD"):
+        assert INTERPOLATION.search(db["environment"][name]), name
+
+
+def _environments() -> list[tuple[str, str, str]]:
+    return [
+        (service, key, str(value))
+        for service, spec in COMPOSE["services"].items()
+        for key, value in (spec.get("environment") or {}).items()
+    ]
+
+
+def test_no_secret_is_written_into_the_file() -> None:
+    for service, key, value in _environments():
+        where = f"{service}.{key}"
+        if SECRET_NAME.search(key):
+            assert value == "" or REQUIRED_ONLY.match(value), where
+        if password := URL_PASSWORD.match(value):
+            assert REQUIRED_ONLY.match(password.group(1)), where
+    # Nor as a default: ${POSTGRES_PASSWORD:-secret} would be a hard-coded secret.
+    for match in INTERPOLATION.finditer(COMPOSE_TEXT):
+        name, operator, _ = match.groups()
+        if SECRET_NAME.search(name):
+            assert operator in (None, "?", ":?"), match.group(0)
+
+
+def test_interpolated_variables_are_documented_in_env_example() -> None:
+    env_example = (ROOT / ".env.example").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]*)=", env_example, re.M))
+    used = {m.group(1) for m in INTERPOLATION.finditer(COMPOSE_TEXT)}
+    assert used <= documented
+
+
+def test_dockerfile_runs_the_grants_script() -> None:
+    lines = (ROOT / "Dockerfile").read_text(encoding="utf-8").splitlines()
+    instructions = dict(
+        line.split(" ", 1) for line in lines if line[:1].isupper() and " " in line
+    )
+    assert instructions["FROM"] == "python:3.11-slim"
+    assert json.loads(instructions["ENTRYPOINT"]) == ["grants"]
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert pyproject["project"]["scripts"]["grants"] == "tracker.cli:cli"
