@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from scrapy.statscollectors import StatsCollector
 
 _SPACES = re.compile(r"\s+")
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 
 
 def validate_item(call: FundingCall) -> None:
@@ -51,6 +52,14 @@ def clean_text(value: str | None) -> str | None:
     return value or None
 
 
+def clean_paragraphs(value: str | None) -> str | None:
+    """Like `clean_text`, but blank-line paragraph breaks survive."""
+    if value is None:
+        return None
+    paragraphs = (clean_text(p) for p in _PARAGRAPH_BREAK.split(value))
+    return "\n\n".join(p for p in paragraphs if p) or None
+
+
 def normalize_item(call: FundingCall, now: datetime | None = None) -> FundingCall:
     """Tidy text, sort and de-duplicate deadlines, compute the status from dates."""
     now = now or datetime.now(UTC)
@@ -59,7 +68,7 @@ def normalize_item(call: FundingCall, now: datetime | None = None) -> FundingCal
     call.url = call.url.strip()
     call.programme = clean_text(call.programme)
     call.call_identifier = clean_text(call.call_identifier)
-    call.description = clean_text(call.description)
+    call.description = clean_paragraphs(call.description)
     if call.budget_currency:
         call.budget_currency = call.budget_currency.strip().upper()
     unique: dict[datetime, Deadline] = {}

@@ -113,3 +113,9 @@ def test_run_counts_collect_reasons() -> None:
 def test_crawl_outcome(stats, reason, scraped, errors, expected) -> None:
     counts = RunCounts(scraped=scraped, errors=errors)
     assert crawl_outcome(stats, reason, counts) is expected
+
+
+def test_normalize_keeps_paragraphs_of_the_description() -> None:
+    text = "Expected   Outcome:\n  better  tools.\n\n\n Scope:\n\tclinical trials. "
+    call = normalize_item(_call(description=text), NOW)
+    assert call.description == "Expected Outcome: better tools.\n\nScope: clinical trials."
