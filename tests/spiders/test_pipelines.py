@@ -118,4 +118,5 @@ def test_crawl_outcome(stats, reason, scraped, errors, expected) -> None:
 def test_normalize_keeps_paragraphs_of_the_description() -> None:
     text = "Expected   Outcome:\n  better  tools.\n\n\n Scope:\n\tclinical trials. "
     call = normalize_item(_call(description=text), NOW)
-    assert call.description == "Expected Outcome: better tools.\n\nScope: clinical trials."
+    expected = "Expected Outcome: better tools.\n\nScope: clinical trials."
+    assert call.description == expected
