@@ -8,6 +8,7 @@ wall-clock time written in the reader's own conventions.
 from __future__ import annotations
 
 import copy
+import re
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
@@ -18,6 +19,8 @@ from babel.numbers import format_currency, format_decimal
 from digests.build import CallItem, Deadline, DigestContext, FieldChange
 from digests.i18n import N_, babel_locale, get_translations
 from tracker.vocab import CallStatus, DatePrecision, Language
+
+_NUMBERED_LABEL = re.compile(r"^(stage|cut-off) (\d+)$")
 
 LABELS = {
     # Domains (member interests and call tags)
@@ -112,7 +115,18 @@ class Formatter:
             )
         else:
             text = self.day_time(deadline.at)
-        return f"{text} ({deadline.label})" if deadline.label else text
+        if not deadline.label:
+            return text
+        return f"{text} ({self.deadline_label(deadline.label)})"
+
+    def deadline_label(self, label: str) -> str:
+        """Spiders write "stage 2" or "cut-off 3"; say it in the reader's words."""
+        match = _NUMBERED_LABEL.match(label)
+        if match is None:
+            return label
+        kind, number = match.groups()
+        message = N_("stage %(num)s") if kind == "stage" else N_("cut-off %(num)s")
+        return self.gettext(message) % {"num": number}
 
     def days_left(self, deadline: Deadline | None) -> str | None:
         """A countdown ("in 3 days") for near, exact deadlines; vague ones get none."""

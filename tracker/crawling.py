@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -34,7 +35,11 @@ def crawl_here(slug: str, overrides: dict[str, object] | None = None) -> None:
         raise LookupError(
             f"unknown spider {slug!r}; known: {', '.join(spider_names())}"
         )
-    process = CrawlerProcess(settings, install_root_handler=True)
+    # Scrapy installs its own root handler that honours LOG_LEVEL; the CLI's
+    # basic handler would otherwise print every DEBUG line a second time.
+    for handler in list(logging.root.handlers):
+        logging.root.removeHandler(handler)
+    process = CrawlerProcess(settings)
     process.crawl(slug)
     process.start()
 

@@ -85,6 +85,8 @@ def _parse_budget(
     except (InvalidOperation, AttributeError):
         problems.append(f"budget_malformed: unreadable amounts for {identifier}")
         return None
+    if not any(e.get("budgetYearMap") for e in own):
+        return None  # the entry exists but states no amount (EIC Accelerator)
     if any(_is_call_wide(e, entries) for e in own):
         problems.append(
             f"budget_call_wide: {sum(amounts)} is repeated over several actions of "

@@ -213,6 +213,9 @@ def _parse_programme(
     for code in divisions:
         if code in PROGRAMME_DIVISIONS:
             labels.append(PROGRAMME_DIVISIONS[code])
+        elif code in FRAMEWORK_PROGRAMMES:
+            # Divisions often repeat the framework programme's own code.
+            labels.append(FRAMEWORK_PROGRAMMES[code])
         else:
             problems.append(f"unknown_code: programmeDivision {code}")
     programme = (

@@ -9,6 +9,7 @@ from email.message import EmailMessage
 import pytest
 
 from digests.build import FieldChange
+from digests.formatting import Formatter
 from digests.render import render_digest
 from tests.digests.contexts import EUR_12M, context, deadline, item, items
 from tracker.config import load_settings
@@ -250,3 +251,17 @@ def test_footer_names_the_time_zone(language: str, line: str) -> None:
     text, html = parts(render(context(language, new=items(1))))
     assert line in text
     assert line in html
+
+
+@pytest.mark.parametrize(
+    ("language", "label", "expected"),
+    [
+        ("pl", "stage 2", "etap 2"),
+        ("pl", "cut-off 3", "runda 3"),
+        ("en", "stage 1", "stage 1"),
+        ("pl", "Phase A", "Phase A"),  # a source's own wording stays as it is
+    ],
+)
+def test_cut_off_labels_are_in_the_readers_language(language, label, expected) -> None:
+    fmt = Formatter(language, "Europe/Warsaw", datetime(2026, 11, 26, tzinfo=UTC))
+    assert fmt.deadline_label(label) == expected

@@ -474,6 +474,23 @@ def test_equal_sibling_budgets_are_genuine() -> None:
     assert problems == []
 
 
+def test_entry_without_amounts_is_no_budget() -> None:
+    entry = {"action": "T-01 - EIC", "maxContribution": None, "budgetYearMap": {}}
+    meta = {"budgetOverview": [json.dumps({"budgetTopicActionMap": {"1": [entry]}})]}
+    problems: list[str] = []
+    assert eu_budget._parse_budget(meta, "T-01", problems) is None
+    assert problems == []
+
+
+def test_framework_code_among_divisions_is_known() -> None:
+    meta = {"frameworkProgramme": ["43252405"], "programmeDivision": ["43252405"]}
+    problems: list[str] = []
+    programme, codes = eu._parse_programme(meta, problems)
+    assert programme == "Programme for the Environment and Climate Action (LIFE)"
+    assert problems == []
+    assert codes[0] == "43252405"
+
+
 # --- broken input ----------------------------------------------------------------
 
 

@@ -65,7 +65,15 @@ def _crawl(database_url: str, sessions) -> CrawlRun:
             "DATABASE_URL": database_url,
             "EU_FT_API_URL": demo_api_url(server),
         }
-        cmd = [sys.executable, "-m", "tracker.cli", "crawl", "eu_ft_portal"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "tracker.cli",
+            "crawl",
+            "eu_ft_portal",
+            "--log-level",
+            "ERROR",
+        ]
         subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)
     with sessions.begin() as session:
         run = latest_run(session, "eu_ft_portal")
