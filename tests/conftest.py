@@ -39,7 +39,7 @@ def _no_network() -> Iterator[None]:
     socket.socket.connect = _real_connect  # type: ignore[method-assign]
 
 
-def _database_urls() -> list[object]:
+def database_urls() -> list[object]:
     pg = os.environ.get("TEST_DATABASE_URL")
     return [
         pytest.param("sqlite", id="sqlite"),
@@ -51,7 +51,7 @@ def _database_urls() -> list[object]:
     ]
 
 
-@pytest.fixture(scope="session", params=_database_urls())
+@pytest.fixture(scope="session", params=database_urls())
 def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
     """A migrated database: a fresh SQLite file, and PostgreSQL when configured."""
     url = request.param
@@ -108,3 +108,9 @@ def shared_fixtures() -> Path:
     if not SHARED_FIXTURES.is_dir():
         pytest.skip("../shared/fixtures is not present")
     return SHARED_FIXTURES
+
+
+def pytest_report_header() -> str:
+    pg = os.environ.get("TEST_DATABASE_URL")
+    where = f"and PostgreSQL at {pg}" if pg else "only (TEST_DATABASE_URL not set)"
+    return f"storage tests: SQLite {where}"

@@ -8,33 +8,20 @@ each test.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.conftest import make_test_engine, postgres_schema
+from tests.conftest import database_urls, make_test_engine, postgres_schema
 from tests.digests.smtp import Mailbox, running_mailbox, smtp_settings
 from tracker.config import Settings
 from tracker.db import session_factory
 from tracker.models import Base
 
 
-def _backends() -> list[object]:
-    pg = os.environ.get("TEST_DATABASE_URL")
-    return [
-        pytest.param("sqlite", id="sqlite"),
-        pytest.param(
-            pg,
-            id="postgresql",
-            marks=pytest.mark.skipif(not pg, reason="TEST_DATABASE_URL not set"),
-        ),
-    ]
-
-
-@pytest.fixture(scope="session", params=_backends())
+@pytest.fixture(scope="session", params=database_urls())
 def committing_engine(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Engine]:
