@@ -8,6 +8,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -50,6 +52,23 @@ def alembic_config(engine: Engine) -> Config:
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["engine"] = engine
     return cfg
+
+
+class SchemaNotReady(RuntimeError):
+    """The database is missing or behind the code's migrations."""
+
+
+def check_schema(engine: Engine | None = None) -> None:
+    """Raise `SchemaNotReady` unless the database is at the latest migration."""
+    engine = engine or get_engine()
+    head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+    with engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+    if current != head:
+        raise SchemaNotReady(
+            f"the database is at revision {current or 'none'}, the code expects "
+            f"{head}: run `grants db upgrade` first"
+        )
 
 
 def upgrade(engine: Engine | None = None, revision: str = "head") -> None:
