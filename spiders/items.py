@@ -29,8 +29,11 @@ class FundingCall:
     funder: str
     language: str
     programme: str | None = None
+    # The official call number ("FENG.01.01-IP.01-001/23", "ABM/2022/1"), used to
+    # recognise one call published by several sources.
     call_identifier: str | None = None
     opening_date: datetime | None = None
+    opening_precision: DatePrecision = DatePrecision.DAY
     deadlines: list[Deadline] = field(default_factory=list)
     budget_amount: Decimal | None = None
     budget_currency: str | None = None
@@ -45,6 +48,16 @@ class FundingCall:
     programme_codes: list[str] = field(default_factory=list)
     # Non-fatal parse problems (a cut JSON string, an unknown code): recorded, counted.
     problems: list[str] = field(default_factory=list)
+    # A digest of the call's listing entry; an unchanged entry needs no detail fetch.
+    listing_hash: str | None = None
+
+
+@dataclass(frozen=True)
+class CallSeen:
+    """A call still listed, unchanged since last time, so its detail was not fetched."""
+
+    source: str
+    source_id: str
 
 
 def _json_value(value: object) -> object:

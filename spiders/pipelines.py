@@ -13,12 +13,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from spiders.base import FundingSpider
-from spiders.items import Deadline, FundingCall
+from spiders.items import CallSeen, Deadline, FundingCall
 from tracker.crawls import RunCounts, finish_run, start_run
 from tracker.db import session_factory
 from tracker.models import Source
 from tracker.status import compute_status
-from tracker.storage import ensure_source, upsert_call
+from tracker.storage import ensure_source, listing_hashes, mark_seen, upsert_call
 from tracker.vocab import CrawlOutcome
 
 if TYPE_CHECKING:
@@ -92,7 +92,9 @@ class ValidatePipeline:
     def from_crawler(cls, crawler: Crawler) -> Self:
         return cls(crawler)
 
-    def process_item(self, item: FundingCall) -> FundingCall:
+    def process_item(self, item: FundingCall | CallSeen) -> FundingCall | CallSeen:
+        if isinstance(item, CallSeen):
+            return item
         try:
             validate_item(item)
         except DropItem as exc:
@@ -104,8 +106,8 @@ class ValidatePipeline:
 
 
 class NormalizePipeline:
-    def process_item(self, item: FundingCall) -> FundingCall:
-        return normalize_item(item)
+    def process_item(self, item: FundingCall | CallSeen) -> FundingCall | CallSeen:
+        return item if isinstance(item, CallSeen) else normalize_item(item)
 
 
 class StorePipeline:
@@ -132,24 +134,29 @@ class StorePipeline:
         with self.sessions.begin() as session:
             source = ensure_source(
                 session,
-                spider.name,
+                spider.source_slug,
                 spider.source_name,
                 spider.funder,
                 spider.source_url,
             )
             self.source_id = source.id
             self.run_id = start_run(session, source, self.now).id
+            spider.known_listings = listing_hashes(session, source)
 
-    def process_item(self, item: FundingCall) -> FundingCall:
+    def process_item(self, item: FundingCall | CallSeen) -> FundingCall | CallSeen:
         try:
             with self.sessions.begin() as session:
                 source = session.get_one(Source, self.source_id)
-                result = upsert_call(session, source, item, self.now, self.run_id)
+                if isinstance(item, CallSeen):
+                    outcome = mark_seen(session, source, item.source_id, self.now)
+                else:
+                    upserted = upsert_call(session, source, item, self.now, self.run_id)
+                    outcome = upserted.outcome
         except SQLAlchemyError as exc:
             self.counts.errors += 1
             self.counts.messages.append(f"not stored {item.source_id}: {exc}")
             raise DropItem(f"not stored: {type(exc).__name__}") from exc
-        self._stats.inc_value(f"grants/{result.outcome}")
+        self._stats.inc_value(f"grants/{outcome}")
         return item
 
     @property

@@ -19,6 +19,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from tracker.types import UTCDateTime, str_enum
 from tracker.vocab import (
+    AlertKind,
     CallStatus,
     CrawlOutcome,
     DatePrecision,
@@ -75,6 +76,9 @@ class Call(Base):
     url: Mapped[str] = mapped_column(String(1000))
     language: Mapped[Language] = mapped_column(str_enum(Language))
     opening_date: Mapped[datetime | None]
+    opening_precision: Mapped[DatePrecision] = mapped_column(
+        str_enum(DatePrecision), default=DatePrecision.DAY, server_default="day"
+    )
     budget_amount: Mapped[Decimal | None] = mapped_column(Numeric(18, 2))
     budget_currency: Mapped[str | None] = mapped_column(String(3))
     description: Mapped[str | None] = mapped_column(Text)
@@ -86,11 +90,24 @@ class Call(Base):
     programme_codes: Mapped[list] = mapped_column(default=list)
     problems: Mapped[list] = mapped_column(default=list)
     content_hash: Mapped[str] = mapped_column(String(64))
+    listing_hash: Mapped[str | None] = mapped_column(String(64))
+    # Set when a still-open call vanished from its source; a coordinator confirms.
+    missing_since: Mapped[datetime | None]
+    # The same call published by another source: this row is kept, linked and
+    # explained, and the canonical row speaks for both.
+    merged_into_id: Mapped[int | None] = mapped_column(
+        ForeignKey("calls.id", ondelete="SET NULL"), index=True
+    )
+    merge_reason: Mapped[str | None] = mapped_column(Text)
     first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     source: Mapped[Source] = relationship()
+    merged_into: Mapped[Call | None] = relationship(
+        remote_side="Call.id", back_populates="duplicates"
+    )
+    duplicates: Mapped[list[Call]] = relationship(back_populates="merged_into")
     deadlines: Mapped[list[CallDeadline]] = relationship(
         back_populates="call",
         order_by="CallDeadline.at",
@@ -216,5 +233,21 @@ class CrawlRun(Base):
     errors: Mapped[int] = mapped_column(default=0)
     # Reasons for drops, parse problems and errors, capped, for the health report.
     messages: Mapped[list] = mapped_column(default=list)
+
+    source: Mapped[Source] = relationship()
+
+
+class Alert(Base):
+    """A crawl-health problem of a source, open until the condition clears."""
+
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), index=True)
+    kind: Mapped[AlertKind] = mapped_column(str_enum(AlertKind))
+    message: Mapped[str] = mapped_column(Text)
+    raised_at: Mapped[datetime] = mapped_column(default=utcnow)
+    notified_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
 
     source: Mapped[Source] = relationship()

@@ -35,6 +35,7 @@ _PLAIN_FIELDS = (
     "call_identifier",
     "url",
     "opening_date",
+    "opening_precision",
     "budget_amount",
     "budget_currency",
     "description",
@@ -44,6 +45,7 @@ _PLAIN_FIELDS = (
     "keywords",
     "programme_codes",
     "problems",
+    "listing_hash",
 )
 
 
@@ -112,6 +114,28 @@ def diff_material(
     }
 
 
+def listing_hashes(session: Session, source: Source) -> dict[str, str]:
+    """source_key -> listing hash of the source's stored calls."""
+    rows = session.execute(
+        select(Call.source_key, Call.listing_hash).where(
+            Call.source_id == source.id, Call.listing_hash.is_not(None)
+        )
+    )
+    return {key: digest for key, digest in rows if digest}
+
+
+def mark_seen(
+    session: Session, source: Source, source_key: str, now: datetime
+) -> UpsertOutcome:
+    """A call listed unchanged (its detail page was not fetched): it is still there."""
+    call = find_call(session, source, source_key)
+    if call is None:
+        raise LookupError(f"{source.slug}: no stored call {source_key!r}")
+    call.last_seen_at = now
+    call.missing_since = None
+    return UpsertOutcome.UNCHANGED
+
+
 def find_call(session: Session, source: Source, source_key: str) -> Call | None:
     return session.scalar(
         select(Call)
@@ -143,6 +167,7 @@ def upsert_call(
         return UpsertResult(call, UpsertOutcome.NEW, {})
     if digest == call.content_hash and item.status == call.status:
         call.last_seen_at = now
+        call.missing_since = None
         return UpsertResult(call, UpsertOutcome.UNCHANGED, {})
     changes = diff_material(material_state(call), material_state(item))
     _copy_item(call, item, digest, now)
@@ -172,6 +197,7 @@ def _copy_item(call: Call, item: FundingCall, digest: str, now: datetime) -> Non
     call.content_hash = digest
     call.last_seen_at = now
     call.updated_at = now
+    call.missing_since = None
 
 
 def apply_tags(session: Session, call: Call, matches: list[TagMatch]) -> None:

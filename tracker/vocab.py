@@ -75,3 +75,13 @@ class DeliveryStatus(StrEnum):
     PENDING = "pending"
     SENT = "sent"
     FAILED = "failed"
+
+
+class AlertKind(StrEnum):
+    """Why a source's crawl health needs a coordinator's eyes."""
+
+    NO_CALLS = "no_calls"  # zero calls from a source that had some
+    DROP = "drop"  # less than half of the recent runs' calls
+    VALIDATION = "validation"  # more than 10% of the calls failed validation
+    STALE = "stale"  # no successful crawl for 3 days
+    FAILED = "failed"  # the last crawl failed

@@ -185,6 +185,7 @@ FIRST_CAPTURED = {
     "programme": "Horizon Europe (HORIZON)",
     "call_identifier": "HORIZON-MISS-2027-05-two-stage",
     "opening_date": "2027-02-04T00:00:00+01:00",
+    "opening_precision": "day",
     "deadlines": [
         {"at": "2027-04-08T17:00:00+02:00", "label": "stage 1", "precision": "day"},
         {"at": "2027-09-14T17:00:00+02:00", "label": "stage 2", "precision": "day"},
@@ -226,6 +227,7 @@ FIRST_CAPTURED = {
         "budget_cut: budgetOverview is cut or malformed JSON (600 chars); "
         "the topic's entry is lost"
     ],
+    "listing_hash": None,
 }
 
 
