@@ -41,6 +41,12 @@ class Settings:
     MAIL_FROM: str = _setting(
         "Klaster Biotech Lublin <granty@example.org>", "From: header of digests"
     )
+    COORDINATORS_EMAIL: str = _setting(
+        "", "Where crawl-health alerts are emailed (comma-separated); empty: not sent"
+    )
+    REPLAY_URL: str = _setting(
+        "", "Demo and tests only: replay every crawl from this local server"
+    )
     PUBLIC_BASE_URL: str = _setting(
         "http://localhost:8000", "Base URL used in links inside emails"
     )
