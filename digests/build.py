@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import exists, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from digests.period import Period, news_window
 from tracker.config import get_settings
@@ -149,14 +149,22 @@ def _live_matching_calls(
     """Tagged calls not yet past their last deadline (the SQL side of "closed")."""
     if not interests:
         return []
-    has_tag = exists().where(CallTag.call_id == Call.id, CallTag.tag.in_(interests))
+    # A merged duplicate speaks through its canonical call, with its tags too.
+    duplicate = aliased(Call)
+    merged_ids = select(duplicate.id).where(duplicate.merged_into_id == Call.id)
+    has_tag = exists().where(
+        or_(CallTag.call_id == Call.id, CallTag.call_id.in_(merged_ids)),
+        CallTag.tag.in_(interests),
+    )
     has_deadline = exists().where(CallDeadline.call_id == Call.id)
     deadline_ahead = exists().where(
         CallDeadline.call_id == Call.id, CallDeadline.at > now
     )
     query = (
         select(Call)
-        .where(has_tag, or_(~has_deadline, deadline_ahead))
+        .where(
+            Call.merged_into_id.is_(None), has_tag, or_(~has_deadline, deadline_ahead)
+        )
         .options(selectinload(Call.deadlines), selectinload(Call.tags))
         .order_by(Call.id)
     )

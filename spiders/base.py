@@ -24,6 +24,8 @@ class FundingSpider(scrapy.Spider):
     source_name: ClassVar[str]
     source_url: ClassVar[str]
     language: ClassVar[str] = "pl"
+    # An aggregator whose copies of calls yield to the operators' own.
+    catch_all: ClassVar[bool] = False
     timezone: ClassVar[str] = "Europe/Warsaw"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -138,6 +138,7 @@ class StorePipeline:
                 spider.source_name,
                 spider.funder,
                 spider.source_url,
+                spider.catch_all,
             )
             self.source_id = source.id
             self.run_id = start_run(session, source, self.now).id

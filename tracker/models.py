@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -55,6 +56,9 @@ class Source(Base):
     name: Mapped[str] = mapped_column(String(200))
     funder: Mapped[str] = mapped_column(String(200))
     url: Mapped[str | None] = mapped_column(String(500))
+    # An aggregator (the national EU-funds portal): its copy of a call yields to
+    # the operator's own when the two are merged.
+    catch_all: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     def __repr__(self) -> str:

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from spiders.items import FundingCall, call_to_json
+from tracker.identity import merge_if_same
 from tracker.models import Call, CallDeadline, CallTag, CallVersion, Source
 from tracker.status import compute_status
 from tracker.tagging import TagMatch, tag_call
@@ -60,19 +61,25 @@ class UpsertResult:
     call: Call
     outcome: UpsertOutcome
     changes: dict[str, dict[str, Any]]
+    merged: str | None = None  # why the call was linked to another source's copy
 
 
 def ensure_source(
-    session: Session, slug: str, name: str, funder: str, url: str | None
+    session: Session,
+    slug: str,
+    name: str,
+    funder: str,
+    url: str | None,
+    catch_all: bool = False,
 ) -> Source:
     """The source row for `slug`, created on first use, kept up to date."""
     source = session.scalar(select(Source).where(Source.slug == slug))
     if source is None:
         source = Source(slug=slug, name=name, funder=funder, url=url)
         session.add(source)
-        session.flush()
-    else:
-        source.name, source.funder, source.url = name, funder, url
+    source.name, source.funder, source.url = name, funder, url
+    source.catch_all = catch_all
+    session.flush()
     return source
 
 
@@ -164,7 +171,7 @@ def upsert_call(
         session.add(call)
         apply_tags(session, call, tag_call(item))
         session.flush()
-        return UpsertResult(call, UpsertOutcome.NEW, {})
+        return UpsertResult(call, UpsertOutcome.NEW, {}, merge_if_same(session, call))
     if digest == call.content_hash and item.status == call.status:
         call.last_seen_at = now
         call.missing_since = None
@@ -179,7 +186,8 @@ def upsert_call(
         )
     apply_tags(session, call, tag_call(item))
     session.flush()
-    return UpsertResult(call, UpsertOutcome.CHANGED, changes)
+    merged = merge_if_same(session, call)
+    return UpsertResult(call, UpsertOutcome.CHANGED, changes, merged)
 
 
 def _copy_item(call: Call, item: FundingCall, digest: str, now: datetime) -> None:

@@ -20,6 +20,12 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("sources", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column(
+                "catch_all", sa.Boolean(), server_default=sa.false(), nullable=False
+            )
+        )
 
     op.create_table(
         "alerts",
@@ -91,6 +97,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("sources", schema=None) as batch_op:
+        batch_op.drop_column("catch_all")
 
     with op.batch_alter_table("calls", schema=None) as batch_op:
         batch_op.drop_constraint(
