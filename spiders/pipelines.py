@@ -16,6 +16,7 @@ from spiders.base import FundingSpider
 from spiders.items import CallSeen, Deadline, FundingCall
 from tracker.crawls import RunCounts, finish_run, start_run
 from tracker.db import session_factory
+from tracker.health import evaluate, flag_missing
 from tracker.models import Source
 from tracker.status import compute_status
 from tracker.storage import ensure_source, listing_hashes, mark_seen, upsert_call
@@ -173,8 +174,16 @@ class StorePipeline:
         outcome = crawl_outcome(stats, reason, counts)
         if reason != "finished":
             counts.messages.insert(0, f"finish reason: {reason}")
+        now = datetime.now(UTC)
         with self.sessions.begin() as session:
-            finish_run(session, self.run_id, outcome, counts, datetime.now(UTC))
+            run = finish_run(session, self.run_id, outcome, counts, now)
+            # Only a complete crawl can tell that a call has vanished.
+            if outcome is CrawlOutcome.SUCCESS and not counts.errors:
+                missing = flag_missing(session, run.source, self.now, now)
+                if missing:
+                    keys = ", ".join(c.source_key for c in missing[:10])
+                    run.messages = [*run.messages, f"vanished while open: {keys}"]
+            evaluate(session, run.source, now)
 
 
 def run_counts_from_stats(stats: dict[str, Any], base: RunCounts) -> RunCounts:

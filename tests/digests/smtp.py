@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -11,6 +10,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope
 
 from tracker.config import Settings, load_settings
+from tracker.demo.outbox import free_port
 
 
 @dataclass
@@ -28,12 +28,6 @@ class Mailbox:
             return self.refusals.pop(0)
         self.received.append(envelope)
         return "250 2.0.0 Message accepted"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextmanager
