@@ -102,7 +102,11 @@ KEYWORDS: dict[Domain, tuple[str, ...]] = {
         "agri-food",
         "agrifood",
         "food",
-        "farm",
+        # Not a bare "farm" stem: Polish "farmacja", "farmakologia" start alike.
+        "farm$",
+        "farms$",
+        "farmer",
+        "farming",
         "crop",
         "livestock",
         "plant health",

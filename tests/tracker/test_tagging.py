@@ -28,6 +28,8 @@ def _tags(*args, **kwargs) -> set[str]:
         ("Genomic medicine for rare diseases", {"biotech", "health"}),
         ("Restoring biodiversity in freshwater ecosystems", {"environment"}),
         ("Megawatt charging for heavy duty vehicles", set()),
+        ("Farmakologia kliniczna i farmaceutyki", {"health", "pharma"}),
+        ("Farm to Fork: farmers and farming", {"agrifood"}),
         ("Cybersecurity of software supply chains", set()),
     ],
 )
