@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, aliased, selectinload
 from digests.period import Period, news_window
 from tracker.config import get_settings
 from tracker.models import Call, CallDeadline, CallTag, CallVersion, Member
-from tracker.status import compute_status
+from tracker.status import status_of
 from tracker.vocab import CallStatus, DatePrecision, Language
 
 CLOSING_SOON = timedelta(days=14)
@@ -206,8 +206,7 @@ def _item(
     now: datetime,
     changes: tuple[FieldChange, ...],
 ) -> CallItem | None:
-    cut_offs = [d.at for d in call.deadlines]
-    status = compute_status(now, call.opening_date, cut_offs, call.source_status)
+    status = status_of(call, now)
     if status is CallStatus.CLOSED:
         return None
     ahead = [d for d in call.deadlines if d.at > now]

@@ -18,7 +18,7 @@ from tracker.crawls import RunCounts, finish_run, start_run
 from tracker.db import session_factory
 from tracker.health import evaluate, flag_missing
 from tracker.models import Source
-from tracker.status import compute_status
+from tracker.status import status_of
 from tracker.storage import ensure_source, listing_hashes, mark_seen, upsert_call
 from tracker.vocab import CrawlOutcome
 
@@ -77,9 +77,7 @@ def normalize_item(call: FundingCall, now: datetime | None = None) -> FundingCal
         unique.setdefault(deadline.at, deadline)
     call.deadlines = sorted(unique.values(), key=lambda d: d.at)
     call.keywords = list(dict.fromkeys(k for k in map(clean_text, call.keywords) if k))
-    call.status = compute_status(
-        now, call.opening_date, [d.at for d in call.deadlines], call.source_status
-    )
+    call.status = status_of(call, now)
     return call
 
 

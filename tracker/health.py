@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from tracker.models import Alert, Call, CrawlRun, Source
-from tracker.status import compute_status
+from tracker.status import status_of
 from tracker.vocab import AlertKind, CallStatus, CrawlOutcome
 
 STALE_AFTER = timedelta(days=3)
@@ -36,15 +36,10 @@ def flag_missing(
         )
         .options(selectinload(Call.deadlines))
     ).all()
-    flagged = [c for c in calls if _status_now(c, now) is CallStatus.OPEN]
+    flagged = [c for c in calls if status_of(c, now) is CallStatus.OPEN]
     for call in flagged:
         call.missing_since = now
     return flagged
-
-
-def _status_now(call: Call, now: datetime) -> CallStatus:
-    deadlines = [d.at for d in call.deadlines]
-    return compute_status(now, call.opening_date, deadlines, call.source_status)
 
 
 def run_problems(runs: list[CrawlRun], now: datetime) -> dict[AlertKind, str]:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 from spiders.items import FundingCall, call_to_json
 from tracker.identity import merge_if_same
 from tracker.models import Call, CallDeadline, CallTag, CallVersion, Source
-from tracker.status import compute_status
+from tracker.status import status_of
 from tracker.tagging import TagMatch, tag_call
 from tracker.vocab import CallStatus, Language, TagOrigin
 
@@ -238,9 +238,7 @@ def refresh_statuses(session: Session, now: datetime) -> list[Call]:
     ).all()
     changed = []
     for call in calls:
-        status = compute_status(
-            now, call.opening_date, [d.at for d in call.deadlines], call.source_status
-        )
+        status = status_of(call, now)
         if status != call.status:
             changes = {"status": {"old": str(call.status), "new": str(status)}}
             session.add(CallVersion(call=call, recorded_at=now, changes=changes))

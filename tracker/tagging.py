@@ -142,7 +142,9 @@ KEYWORDS: dict[Domain, tuple[str, ...]] = {
         "bioróżnorodn",
         "zanieczyszcz",
         "ekosystem",
-        "gospodark obiegu zamkniętego",
+        "obieg zamknięt",
+        "przyrod",
+        "różnorodn biologiczn",
         "emisj",
         "ścieki",
         "wód$",
@@ -168,6 +170,10 @@ PROGRAMME_CODES: dict[str, tuple[Domain, ...]] = {
     "43121573": (Domain.ENVIRONMENT,),  # Biodiversity and natural resources
     "43332642": (Domain.HEALTH,),  # EU4Health
     "43252405": (Domain.ENVIRONMENT,),  # LIFE
+    # NCBR's thematic areas (gov.pl competition search)
+    "healthy_society": (Domain.HEALTH,),
+    "agri_food": (Domain.AGRIFOOD,),
+    "circular_economy": (Domain.ENVIRONMENT,),
 }
 
 # "soil health" and "plant health" are not human health.

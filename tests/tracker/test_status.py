@@ -6,8 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tracker.status import compute_status
+from spiders.items import Deadline, FundingCall
+from tracker.status import compute_status, status_of
 from tracker.vocab import CallStatus as S
+from tracker.vocab import DatePrecision
 
 NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)
 PAST = datetime(2026, 9, 15, 15, tzinfo=UTC)
@@ -32,3 +34,29 @@ LATER = datetime(2027, 9, 14, 15, tzinfo=UTC)
 )
 def test_compute_status(opening, deadlines, hint, expected) -> None:
     assert compute_status(NOW, opening, deadlines, hint) is expected
+
+
+@pytest.mark.parametrize(
+    ("precision", "hint", "expected"),
+    [
+        (DatePrecision.QUARTER, S.FORTHCOMING, S.FORTHCOMING),  # "III/IV kwartał"
+        (DatePrecision.MONTH, S.FORTHCOMING, S.FORTHCOMING),
+        (DatePrecision.QUARTER, S.OPEN, S.OPEN),
+        (DatePrecision.QUARTER, None, S.OPEN),
+        (DatePrecision.DAY, S.FORTHCOMING, S.OPEN),  # an exact past opening decides
+    ],
+)
+def test_fuzzy_opening_believes_a_planned_call(precision, hint, expected) -> None:
+    call = FundingCall(
+        source="x",
+        source_id="1",
+        title="t",
+        url="https://example.org",
+        funder="f",
+        language="pl",
+        opening_date=PAST,
+        opening_precision=precision,
+        deadlines=[Deadline(LATER)],
+        source_status=hint,
+    )
+    assert status_of(call, NOW) is expected

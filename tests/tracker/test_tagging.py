@@ -21,7 +21,7 @@ def _tags(*args, **kwargs) -> set[str]:
         ("Badania kliniczne nowych leków", {"health", "pharma"}),
         ("Szczepionki przeciw chorobom zakaźnym", {"pharma", "health"}),
         ("Innowacje w rolnictwie i przetwórstwie żywności", {"agrifood"}),
-        ("Biogospodarka o obiegu zamkniętym", {"bioeconomy"}),
+        ("Biogospodarka o obiegu zamkniętym", {"bioeconomy", "environment"}),
         ("Ochrona środowiska i klimatu", {"environment"}),
         ("New vaccines against antimicrobial resistance", {"pharma"}),
         ("Bio-based fertilisers for crop protection", {"bioeconomy", "agrifood"}),
@@ -30,6 +30,8 @@ def _tags(*args, **kwargs) -> set[str]:
         ("Megawatt charging for heavy duty vehicles", set()),
         ("Farmakologia kliniczna i farmaceutyki", {"health", "pharma"}),
         ("Farm to Fork: farmers and farming", {"agrifood"}),
+        ("Gospodarka o obiegu zamkniętym", {"environment"}),
+        ("Ochrona przyrody i różnorodności biologicznej", {"environment"}),
         ("Cybersecurity of software supply chains", set()),
     ],
 )
@@ -53,6 +55,14 @@ def test_programme_codes_tag_with_source_origin() -> None:
         ("pharma", TagOrigin.SOURCE),
     }
     assert matches[0].evidence == "programme: HORIZON-JU-IHI-2026-13-two-stage-01"
+
+
+def test_ncbr_thematic_areas_tag_with_source_origin() -> None:
+    matches = tag_text("Konkurs", codes=["healthy_society", "agri_food"])
+    assert {(str(m.tag), m.origin) for m in matches} == {
+        ("health", TagOrigin.SOURCE),
+        ("agrifood", TagOrigin.SOURCE),
+    }
 
 
 def test_prefix_must_end_at_a_separator() -> None:
