@@ -28,6 +28,17 @@ CLOSESPIDER_ERRORCOUNT = 20
 HTTPCACHE_ENABLED = False
 HTTPCACHE_DIR = "httpcache"
 
+# Retries wait longer each time (a struggling server gets air); the replay
+# middleware is inert unless the demo points it at its local server.
+RETRY_BACKOFF_BASE = 2.0
+RETRY_BACKOFF_MAX = 60.0
+DOWNLOADER_MIDDLEWARES = {
+    "spiders.middlewares.ReplayMiddleware": 800,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "spiders.retry.BackoffRetryMiddleware": 550,
+}
+GRANTS_REPLAY_URL = _settings.REPLAY_URL
+
 ITEM_PIPELINES = {
     "spiders.pipelines.ValidatePipeline": 100,
     "spiders.pipelines.NormalizePipeline": 200,

@@ -10,11 +10,21 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tracker.demo.replay import DATA_DIR, ReplayServer, demo_api_url, load_pages
+from tracker.demo.replay import (
+    DATA_DIR,
+    SITES_DIR,
+    ReplayServer,
+    content_type,
+    demo_api_url,
+    load_pages,
+    site_file,
+    site_file_for,
+)
 from tracker.status import compute_status
 from tracker.vocab import CallStatus
 
@@ -312,3 +322,184 @@ def test_demo_stays_alive_through_2027_q1_and_has_q1_deadlines() -> None:
         if "2027-01" <= d[:7] <= "2027-03"
     }
     assert len(q1) >= 2
+
+
+# --- replayed sites ----------------------------------------------------------------
+
+ROOT = Path("/sites")
+SITE_FILES = {
+    "www.gov.pl/api/data/competition-search__type-NCBR_page-0": '{"content": []}',
+    "www.gov.pl/web/ncbr/harmonogram-konkursow-2026": "<!DOCTYPE html><p>NCBR</p>",
+    "interreg-baltic.eu/feed/index.html": '<?xml version="1.0"?>\n<rss version="2.0">',
+    "ncn.gov.pl/rss.xml": '<?xml version="1.0"?><rss version="2.0"></rss>',
+    "ncn.gov.pl/index.html": "<html><title>NCN</title></html>",
+    "ncn.gov.pl/robots.txt": "User-agent: *\nDisallow: /admin/\n",
+    "www.parp.gov.pl/component/grants/grants/ścieżka": "<p>ś</p>",
+}
+
+
+@pytest.mark.parametrize(
+    ("host", "path", "query", "expected"),
+    [
+        (
+            "www.gov.pl",
+            "/api/data/competition-search",
+            "type=NCBR&page=0",
+            "www.gov.pl/api/data/competition-search__type-NCBR_page-0",
+        ),
+        ("ncn.gov.pl", "", "", "ncn.gov.pl/index.html"),
+        ("NCN.gov.pl", "/", "", "ncn.gov.pl/index.html"),
+        ("h.example", "/feed/", "", "h.example/feed/index.html"),
+        ("h.example", "/", "page=2", "h.example/index.html__page-2"),
+        ("h.example", "/a/b.json", "", "h.example/a/b.json"),
+        ("h.example", "/a", "next=/b&x=1", "h.example/a__next-%2Fb_x-1"),
+        ("h.example", "/a%20b/%C5%9Bcie%C5%BCka", "", "h.example/a b/ścieżka"),
+    ],
+)
+def test_site_file_maps_host_path_and_query(
+    host: str, path: str, query: str, expected: str
+) -> None:
+    assert site_file(ROOT, host, path, query) == ROOT / expected
+
+
+@pytest.mark.parametrize(
+    "path", ["/../etc/passwd", "/a/%2e%2e/b", "/a%2Fb", "/a//b", "/a/%00"]
+)
+def test_site_file_never_leaves_the_root(path: str) -> None:
+    assert site_file(ROOT, "h.example", path) is None
+    assert site_file(ROOT, "..", "/x") is None
+
+
+def test_site_file_for_a_real_url() -> None:
+    url = "https://www.gov.pl/api/data/competition-search?type=NCBR&page=0"
+    assert site_file_for(url) == (
+        SITES_DIR / "www.gov.pl/api/data/competition-search__type-NCBR_page-0"
+    )
+    assert site_file_for("https://h.example/ścieżka?q=zł", ROOT) == (
+        ROOT / "h.example" / "ścieżka__q-z%C5%82"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "expected"),
+    [
+        ("page.json", b"", "application/json; charset=utf-8"),
+        ("robots.txt", b"", "text/plain; charset=utf-8"),
+        ("call.html", b"{", "text/html; charset=utf-8"),
+        ("regulamin.pdf", b"%PDF", "application/pdf"),
+        ("", b' {"content": []}', "application/json; charset=utf-8"),
+        ("competition-search", b"[1]", "application/json; charset=utf-8"),
+        (
+            "",
+            b'\xef\xbb\xbf<?xml version="1.0"?><rss>',
+            "application/rss+xml; charset=utf-8",
+        ),
+        (
+            "",
+            b"<feed xmlns='http://www.w3.org/2005/Atom'>",
+            "application/atom+xml; charset=utf-8",
+        ),
+        (
+            "sitemap",
+            b'<?xml version="1.0"?><urlset/>',
+            "application/xml; charset=utf-8",
+        ),
+        ("harmonogram-naborow", b"<!DOCTYPE html>", "text/html; charset=utf-8"),
+    ],
+)
+def test_content_type_from_extension_else_sniffed(
+    name: str, body: bytes, expected: str
+) -> None:
+    assert content_type(name, body) == expected
+
+
+def _get(url: str) -> tuple[int, str, bytes]:
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(url, timeout=10) as response:
+            return response.status, response.headers["Content-Type"], response.read()
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, error.headers["Content-Type"], error.read()
+
+
+@pytest.fixture(scope="module")
+def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReplayServer]:
+    root = tmp_path_factory.mktemp("sites")
+    for relative, text in SITE_FILES.items():
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_text(text, encoding="utf-8")
+    with ReplayServer(sites_dir=root) as running:
+        yield running
+
+
+@pytest.mark.parametrize(
+    ("path", "file", "kind"),
+    [
+        (
+            "/www.gov.pl/api/data/competition-search?type=NCBR&page=0",
+            "www.gov.pl/api/data/competition-search__type-NCBR_page-0",
+            "application/json",
+        ),
+        (
+            "/www.gov.pl/web/ncbr/harmonogram-konkursow-2026",
+            "www.gov.pl/web/ncbr/harmonogram-konkursow-2026",
+            "text/html",
+        ),
+        (
+            "/interreg-baltic.eu/feed/",
+            "interreg-baltic.eu/feed/index.html",
+            "application/rss+xml",
+        ),
+        ("/ncn.gov.pl/rss.xml", "ncn.gov.pl/rss.xml", "application/xml"),
+        ("/ncn.gov.pl", "ncn.gov.pl/index.html", "text/html"),
+        ("/ncn.gov.pl/", "ncn.gov.pl/index.html", "text/html"),
+        ("/ncn.gov.pl/robots.txt", "ncn.gov.pl/robots.txt", "text/plain"),
+        (
+            "/www.parp.gov.pl/component/grants/grants/%C5%9Bcie%C5%BCka",
+            "www.parp.gov.pl/component/grants/grants/ścieżka",
+            "text/html",
+        ),
+    ],
+)
+def test_sites_are_served_from_their_files(
+    sites: ReplayServer, path: str, file: str, kind: str
+) -> None:
+    status, ctype, body = _get(sites.url + path)
+    assert status == 200
+    assert body == SITE_FILES[file].encode("utf-8")
+    # text/xml or application/xml for .xml, depending on the platform's table.
+    assert ctype.split(";")[0] in (kind, kind.replace("application/", "text/"))
+    assert ctype.endswith("; charset=utf-8")
+    assert sites.requests[-1] == ("GET", path, 200)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/www.gov.pl/robots.txt",  # no file: everything allowed
+        "/www.gov.pl/api/data/competition-search?type=NCBR&page=1",
+        "/www.gov.pl/web/ncbr/",
+        "/www.gov.pl/web",  # a folder is no page
+        "/ncn.gov.pl/../ncn.gov.pl/rss.xml",
+        "/ncn.gov.pl/%2e%2e/%2e%2e/replay.py",
+        "/",
+    ],
+)
+def test_missing_site_files_are_404(sites: ReplayServer, path: str) -> None:
+    assert _get(sites.url + path)[0] == 404
+
+
+def test_eu_api_also_answers_under_its_host(sites: ReplayServer) -> None:
+    url = f"{sites.url}/api.tech.ec.europa.eu/search-api/prod/rest/search"
+    body, ctype = _multipart(_query())
+    status, page = _send(f"{url}?apiKey=SEDIA&text=***&pageNumber=1", body, ctype)
+    assert status == 200
+    assert page["results"] == load_pages()[0]["results"]
+    assert _send(url)[0] == 405
+    assert _get(f"{sites.url}/api.tech.ec.europa.eu/robots.txt")[0] == 404
+
+
+def test_a_missing_sites_folder_is_only_404s(tmp_path: Path) -> None:
+    with ReplayServer(sites_dir=tmp_path / "none") as server:
+        assert _get(f"{server.url}/ncn.gov.pl/rss.xml")[0] == 404

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from tracker.cli import crawl, db, demo, digest, members, parse
+from tracker.cli import crawl, db, demo, digest, members, parse, sources
 from tracker.db import SchemaNotReady, check_schema
 
 # Commands that work without the configured database being migrated.
@@ -37,3 +37,4 @@ cli.add_command(parse.parse)
 cli.add_command(members.members)
 cli.add_command(digest.digest)
 cli.add_command(demo.demo)
+cli.add_command(sources.sources)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import click
 
-from tracker.crawling import crawl_each, crawl_here, spider_names
+from digests.alerts import notify_alerts
+from tracker.config import get_settings
+from tracker.crawling import crawl_each, crawl_here, source_slugs
 from tracker.crawls import latest_run
 from tracker.db import session_factory
-from tracker.models import CrawlRun
+from tracker.models import CrawlRun, utcnow
 from tracker.vocab import CrawlOutcome
 
 
@@ -18,13 +20,24 @@ from tracker.vocab import CrawlOutcome
     "--httpcache", is_flag=True, help="Use Scrapy's HTTP cache (development)."
 )
 @click.option("--log-level", default="WARNING", show_default=True)
-def crawl(slug: str | None, run_all: bool, httpcache: bool, log_level: str) -> None:
-    """Crawl SLUG (or --all sources, each in its own process) into the tracker."""
+@click.option(
+    "--notify/--no-notify",
+    default=True,
+    show_default=True,
+    help="Mail new crawl-health alerts to COORDINATORS_EMAIL afterwards.",
+)
+def crawl(
+    slug: str | None, run_all: bool, httpcache: bool, log_level: str, notify: bool
+) -> None:
+    """Crawl source SLUG (or --all sources, each in its own process)."""
     if run_all == bool(slug):
-        raise click.UsageError("give a spider SLUG or --all")
+        raise click.UsageError("give a source SLUG or --all")
     if run_all:
-        extra = ["--log-level", log_level] + (["--httpcache"] if httpcache else [])
-        failed = [s for s, rc in crawl_each(spider_names(), extra).items() if rc]
+        extra = ["--log-level", log_level, "--no-notify"]
+        extra += ["--httpcache"] if httpcache else []
+        failed = [s for s, rc in crawl_each(source_slugs(), extra).items() if rc]
+        if notify:
+            notify_coordinators()
         if failed:
             raise click.ClickException(f"failed: {', '.join(failed)}")
         return
@@ -41,8 +54,22 @@ def crawl(slug: str | None, run_all: bool, httpcache: bool, log_level: str) -> N
         if run is None:
             raise click.ClickException(f"{slug}: the crawl recorded no run")
         click.echo(format_run(slug, run))
-        if run.outcome is not CrawlOutcome.SUCCESS:
-            raise click.ClickException(f"{slug}: crawl {run.outcome}")
+        outcome = run.outcome
+    if notify:
+        notify_coordinators()
+    if outcome is not CrawlOutcome.SUCCESS:
+        raise click.ClickException(f"{slug}: crawl {outcome}")
+
+
+def notify_coordinators() -> None:
+    """Mail pending alerts; a mail failure is reported, never fatal to a crawl."""
+    try:
+        sent = notify_alerts(session_factory(), get_settings(), utcnow())
+    except Exception as exc:  # any SMTP trouble: the crawl result stands
+        click.echo(f"warning: alerts not mailed: {exc}", err=True)
+        return
+    if sent:
+        click.echo(f"{sent} alert(s) mailed to the coordinators")
 
 
 def format_run(slug: str, run: CrawlRun) -> str:

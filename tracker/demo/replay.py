@@ -1,21 +1,29 @@
-"""A local stand-in for the EU Funding & Tenders search API, for the demo and tests.
+"""A local stand-in for the sites the spiders crawl, for the demo and tests.
 
-It replays the project's own demo pages (`data/eu_ft_portal/page_N.json`) and
-checks requests the way the real API does where that is documented
-(`../shared/research/eu-sources.md` §1.1): POST only, a multipart body whose
-`query` part is a JSON *file* part. A plain `query` form field gets the real
-API's 500 `{"type":"throwable"}`, so a spider that would fail in production
-fails here too. Filters inside `query` are not applied: every row comes back,
-duplicates and other-language copies included, as with an unfiltered search.
+The EU Funding & Tenders search API: it replays the project's own demo pages
+(`data/eu_ft_portal/page_N.json`) and checks requests the way the real API does
+where that is documented (`../shared/research/eu-sources.md` §1.1): POST only, a
+multipart body whose `query` part is a JSON *file* part. A plain `query` form
+field gets the real API's 500 `{"type":"throwable"}`, so a spider that would fail
+in production fails here too. Filters inside `query` are not applied: every row
+comes back, duplicates and other-language copies included, as with an unfiltered
+search. It answers at its own path and at `/api.tech.ec.europa.eu/<its path>`.
+
+Any other site: GET `/<host>/<path>?<query>` serves the file
+`data/sites/<host>/<path>` (see `site_file`), so that with the Scrapy setting
+`GRANTS_REPLAY_URL` pointing here, `spiders.middlewares.ReplayMiddleware`
+replays every crawl. A missing file, robots.txt included, is a 404.
 
     with ReplayServer() as server:
         settings = replace(settings, EU_FT_API_URL=demo_api_url(server))
+        env = {"REPLAY_URL": server.url}
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import mimetypes
 import threading
 from email import policy
 from email.message import EmailMessage
@@ -25,18 +33,68 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from w3lib.url import safe_url_string
 
 log = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).parent / "data" / "eu_ft_portal"
+SITES_DIR = Path(__file__).parent / "data" / "sites"
 SEARCH_PATH = "/search-api/prod/rest/search"
+SEARCH_HOST = "api.tech.ec.europa.eu"
 MAX_PAGE_SIZE = 100  # the real API silently caps pageSize at 100
 DEFAULT_PAGE_SIZE = 10
 # Query operators the real API accepts; `wildcard` or `match` get a 400.
 QUERY_OPERATORS = frozenset(
     {"bool", "must", "should", "must_not", "terms", "term", "range"}
 )
+
+
+def site_file(root: Path, host: str, path: str, query: str = "") -> Path | None:
+    """The file that stands for `https://<host><path>?<query>` under `root`.
+
+    `<root>/<host>/<path>`; an empty path or one ending in "/" is `index.html`
+    in that folder; a query is appended to the file name as `__` + the query
+    with "&" as "_" and "=" as "-" (`?type=NCBR&page=0` -> `__type-NCBR_page-0`).
+    Path segments are percent-decoded, the query is kept as sent. None for a
+    path that would leave `root` ("..", encoded slashes).
+    """
+    segments = [unquote(s) for s in path.split("/")[1:]] if path else [""]
+    if not segments[-1]:
+        segments[-1] = "index.html"
+    if query:
+        segments[-1] += "__" + query.replace("&", "_").replace("=", "-")
+        segments[-1] = segments[-1].replace("/", "%2F")
+    parts = [host.lower(), *segments]
+    if any(p in ("", ".", "..") or "/" in p or "\\" in p or "\0" in p for p in parts):
+        return None
+    return root.joinpath(*parts)
+
+
+def site_file_for(url: str, root: Path = SITES_DIR) -> Path | None:
+    """`site_file` for a real URL (as Scrapy sends it): where its demo copy goes."""
+    parts = urlsplit(safe_url_string(url))
+    return site_file(root, parts.hostname or "", parts.path, parts.query)
+
+
+def content_type(name: str, body: bytes) -> str:
+    """From the extension of the URL's last segment `name`, else sniffed from the
+    body (JSON, an RSS/Atom/XML document, or HTML); text in UTF-8."""
+    kind = (mimetypes.guess_type(name)[0] if name else None) or _sniff(body)
+    textual = kind.startswith("text/") or kind.endswith(("json", "xml"))
+    return f"{kind}; charset=utf-8" if textual else kind
+
+
+def _sniff(body: bytes) -> str:
+    head = body[:1024].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head[:1] in (b"{", b"["):
+        return "application/json"
+    if head.startswith((b"<?xml", b"<rss", b"<feed")):
+        if b"<rss" in head:
+            return "application/rss+xml"
+        return "application/atom+xml" if b"<feed" in head else "application/xml"
+    return "text/html"
 
 
 def load_pages(data_dir: Path = DATA_DIR) -> list[dict[str, Any]]:
@@ -46,9 +104,10 @@ def load_pages(data_dir: Path = DATA_DIR) -> list[dict[str, Any]]:
 
 
 class ReplayServer:
-    """The replay API on 127.0.0.1 at a free port, served from a daemon thread."""
+    """The replayed API and sites on 127.0.0.1 at a free port, in a daemon thread."""
 
-    def __init__(self, data_dir: Path = DATA_DIR) -> None:
+    def __init__(self, data_dir: Path = DATA_DIR, sites_dir: Path = SITES_DIR) -> None:
+        self.sites_dir = sites_dir
         pages = load_pages(data_dir)
         if not pages:
             raise FileNotFoundError(f"no page_*.json in {data_dir}")
@@ -125,18 +184,25 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def do_GET(self) -> None:
-        path = urlsplit(self.path).path
-        if path == SEARCH_PATH:
+        url = urlsplit(self.path)
+        if _is_search(url.path):
             # The real endpoint answers GET with 405 (viabolat/funding_radar notes).
             self._json(HTTPStatus.METHOD_NOT_ALLOWED, {"type": "methodNotAllowed"})
-        else:
+            return
+        host, slash, path = url.path[1:].partition("/")
+        file = site_file(self.replay.sites_dir, host, slash + path, url.query)
+        if file is None or not file.is_file():
             # robots.txt included: a 404 there means "everything allowed" to Scrapy.
             self._json(HTTPStatus.NOT_FOUND, {"type": "notFound"})
+            return
+        body = file.read_bytes()
+        name = unquote(path.rsplit("/", 1)[-1])
+        self._reply(HTTPStatus.OK, body, content_type(name, body))
 
     def do_POST(self) -> None:
         url = urlsplit(self.path)
         body = self._body()
-        if url.path != SEARCH_PATH:
+        if not _is_search(url.path):
             self._json(HTTPStatus.NOT_FOUND, {"type": "notFound"})
             return
         problem = _check_query(self.headers.get("Content-Type", ""), body)
@@ -155,9 +221,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _json(self, status: HTTPStatus, payload: object) -> None:
         data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        self._reply(status, data, "application/json;charset=UTF-8")
+
+    def _reply(self, status: HTTPStatus, data: bytes, content_type: str) -> None:
         self.replay.requests.append((self.command, self.path, int(status)))
         self.send_response(status)
-        self.send_header("Content-Type", "application/json;charset=UTF-8")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
@@ -165,6 +234,11 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         # The default writes every request to stderr, which would litter the demo.
         log.debug("%s " + format, self.address_string(), *args)
+
+
+def _is_search(path: str) -> bool:
+    """The search API's path, as called directly or through the site replay."""
+    return path in (SEARCH_PATH, f"/{SEARCH_HOST}{SEARCH_PATH}")
 
 
 def _int_param(params: dict[str, list[str]], name: str, default: int) -> int:
