@@ -48,3 +48,8 @@ ITEM_PIPELINES = {
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
+
+if GRANTS_REPLAY_URL:
+    # A local replay server needs no politeness, and the demo should be quick.
+    DOWNLOAD_DELAY = 0.0
+    AUTOTHROTTLE_ENABLED = False

@@ -51,6 +51,12 @@ def test_first_run_stores_calls_and_sends_two_digests(demo_runs) -> None:
     assert (cwd / "var/grants.db").is_file()
 
 
+def test_demo_crawls_at_least_three_polish_sources(demo_runs) -> None:
+    _, first, _, _ = demo_runs
+    polish = re.findall(r"^  (pl_\w+): success, found (\d+)", first, re.MULTILINE)
+    assert len([slug for slug, found in polish if int(found) > 0]) >= 3, first
+
+
 def test_second_run_finds_nothing_new_and_sends_nothing(demo_runs) -> None:
     cwd, first, second, outbox = demo_runs
     assert _count("new", second) == 0

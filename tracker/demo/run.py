@@ -26,7 +26,14 @@ from tracker.vocab import CallStatus, Language
 
 DEMO_DATABASE_URL = "sqlite:///var/grants.db"
 # The sources whose responses the demo replays (tracker/demo/data/).
-DEMO_SOURCES = ("eu_ft_portal", "pl_ncbr", "pl_nfosigw", "pl_parp", "pl_ncn")
+DEMO_SOURCES = (
+    "eu_ft_portal",
+    "pl_ncbr",
+    "pl_nfosigw",
+    "pl_parp",
+    "pl_ncn",
+    "pl_fe_lubelskie",
+)
 OUTBOX = Path("var/outbox")
 DEMO_MEMBERS = (
     (

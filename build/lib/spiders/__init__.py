@@ -1,0 +1,1 @@
+"""Scrapy spiders that collect funding calls, one module per source slug."""

@@ -1,0 +1,1 @@
+"""One module per source; Scrapy finds the spiders here by their `name`."""

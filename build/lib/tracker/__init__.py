@@ -1,0 +1,1 @@
+"""The tracker: storage, history, tagging and review of funding calls."""

@@ -1,0 +1,1 @@
+"""The offline demo: replayed EU portal responses, a local SMTP outbox, one command."""
