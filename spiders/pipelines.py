@@ -184,6 +184,15 @@ class StorePipeline:
             evaluate(session, run.source, now)
 
 
+# Scrapy stats whose keys carry a reason worth showing a coordinator.
+_REASON_STATS = {
+    "grants/dropped/": "dropped",
+    "grants/problems/": "problems",
+    "spider_exceptions/": "spider exceptions",
+    "httperror/response_ignored_status_count/": "HTTP status",
+}
+
+
 def run_counts_from_stats(stats: dict[str, Any], base: RunCounts) -> RunCounts:
     """Counts and reasons for the crawl-run record, from Scrapy's stats."""
     counts = RunCounts(
@@ -196,18 +205,24 @@ def run_counts_from_stats(stats: dict[str, Any], base: RunCounts) -> RunCounts:
         messages=list(base.messages),
     )
     for key, value in sorted(stats.items()):
-        for prefix in ("grants/dropped/", "grants/problems/", "spider_exceptions/"):
-            if key.startswith(prefix):
-                kind = prefix.split("/")[-2].replace("_", " ")
-                counts.messages.append(f"{kind}: {key[len(prefix) :]} ({value})")
+        for prefix, kind in _REASON_STATS.items():
+            detail = key.removeprefix(prefix)
+            if detail != key and detail != "count":
+                counts.messages.append(f"{kind}: {detail} ({value})")
     return counts
 
 
 def crawl_outcome(
     stats: dict[str, Any], reason: str, counts: RunCounts
 ) -> CrawlOutcome:
-    """Failed when the crawl stopped early, a page was not understood, or all erred."""
+    """Failed when the crawl stopped early, a page was not understood, or all erred.
+
+    A source answering 404 or 500 for its listing yields nothing without a
+    logged error (Scrapy ignores the response), so that counts as failing too.
+    """
     exceptions = any(k.startswith("spider_exceptions/") for k in stats)
-    if reason != "finished" or exceptions or (counts.scraped == 0 and counts.errors):
+    refused = stats.get("httperror/response_ignored_count", 0)
+    nothing = counts.scraped == 0 and (counts.errors or refused)
+    if reason != "finished" or exceptions or nothing:
         return CrawlOutcome.FAILED
     return CrawlOutcome.SUCCESS

@@ -90,6 +90,9 @@ def test_run_counts_collect_reasons() -> None:
         "grants/dropped/missing title": 2,
         "grants/problems/budgetOverview cut": 4,
         "log_count/ERROR": 1,
+        "spider_exceptions/count": 1,
+        "spider_exceptions/ValueError": 1,
+        "httperror/response_ignored_status_count/404": 2,
     }
     counts = run_counts_from_stats(stats, RunCounts())
     got = (counts.scraped, counts.new, counts.unchanged, counts.dropped)
@@ -97,6 +100,9 @@ def test_run_counts_collect_reasons() -> None:
     assert counts.errors == 1
     assert "dropped: missing title (2)" in counts.messages
     assert "problems: budgetOverview cut (4)" in counts.messages
+    assert "spider exceptions: ValueError (1)" in counts.messages
+    assert "HTTP status: 404 (2)" in counts.messages
+    assert not any("count" in m for m in counts.messages)
 
 
 @pytest.mark.parametrize(
@@ -108,6 +114,20 @@ def test_run_counts_collect_reasons() -> None:
         ({"spider_exceptions/KeyError": 1}, "finished", 5, 1, CrawlOutcome.FAILED),
         ({}, "closespider_errorcount", 5, 20, CrawlOutcome.FAILED),
         ({}, "shutdown", 5, 0, CrawlOutcome.FAILED),
+        (
+            {"httperror/response_ignored_count": 1},
+            "finished",
+            0,
+            0,
+            CrawlOutcome.FAILED,
+        ),
+        (
+            {"httperror/response_ignored_count": 1},
+            "finished",
+            3,
+            0,
+            CrawlOutcome.SUCCESS,
+        ),
     ],
 )
 def test_crawl_outcome(stats, reason, scraped, errors, expected) -> None:
