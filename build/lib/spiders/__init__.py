@@ -1,1 +1,0 @@
-"""Scrapy spiders that collect funding calls, one module per source slug."""

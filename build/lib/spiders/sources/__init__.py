@@ -1,1 +1,0 @@
-"""One module per source; Scrapy finds the spiders here by their `name`."""

@@ -1,1 +1,0 @@
-"""The tracker: storage, history, tagging and review of funding calls."""
