@@ -85,3 +85,25 @@ class AlertKind(StrEnum):
     VALIDATION = "validation"  # more than 10% of the calls failed validation
     STALE = "stale"  # no successful crawl for 3 days
     FAILED = "failed"  # the last crawl failed
+
+
+class ReviewState(StrEnum):
+    """A coordinator's decision on a call; `pending` until someone decides."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class ReviewAction(StrEnum):
+    """What a coordinator did to a call; each is logged and can be undone."""
+
+    APPROVE = "approve"
+    REJECT = "reject"
+    TAG_ADD = "tag_add"
+    TAG_REMOVE = "tag_remove"
+    NOTE = "note"
+    INTERNAL_DEADLINE = "internal_deadline"
+    PICK = "pick"
+    UNPICK = "unpick"
+    CONFIRM_WITHDRAWN = "confirm_withdrawn"

@@ -1,51 +1,32 @@
-"""Typed SQLAlchemy models of the tracker."""
+"""Calls as the tracker keeps them: sources, calls, deadlines, versions, tags."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
     ForeignKey,
-    MetaData,
     Numeric,
     String,
     Text,
     UniqueConstraint,
     false,
+    true,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tracker.types import UTCDateTime, str_enum
+from tracker.models.base import Base, utcnow
+from tracker.types import str_enum
 from tracker.vocab import (
-    AlertKind,
     CallStatus,
-    CrawlOutcome,
     DatePrecision,
-    DeliveryStatus,
     Instrument,
     Language,
+    ReviewState,
     TagOrigin,
 )
-
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list: JSON}
 
 
 class Source(Base):
@@ -103,6 +84,19 @@ class Call(Base):
         ForeignKey("calls.id", ondelete="SET NULL"), index=True
     )
     merge_reason: Mapped[str | None] = mapped_column(Text)
+    # How much the call matters to the cluster, 0..1, from the tagger.
+    relevance: Mapped[float] = mapped_column(default=0.0, server_default="0")
+    # The coordinators' desk: decision, queue flag, pick, note, internal deadline.
+    review_state: Mapped[ReviewState] = mapped_column(
+        str_enum(ReviewState), default=ReviewState.PENDING, server_default="pending"
+    )
+    # New calls and material changes (re-)enter the review queue.
+    needs_review: Mapped[bool] = mapped_column(default=True, server_default=true())
+    pick: Mapped[bool] = mapped_column(default=False, server_default=false())
+    note: Mapped[str | None] = mapped_column(Text)
+    # e.g. the date by which the cluster needs a letter-of-support request
+    internal_deadline: Mapped[date | None]
+    withdrawn_confirmed_at: Mapped[datetime | None]
     first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -181,77 +175,8 @@ class CallTag(Base):
     origin: Mapped[TagOrigin] = mapped_column(str_enum(TagOrigin))
     # The words or field that produced the tag, so a coordinator can judge it.
     evidence: Mapped[str | None] = mapped_column(Text)
+    # A coordinator removed it: kept, so that rules never put it back.
+    suppressed: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     call: Mapped[Call] = relationship(back_populates="tags")
-
-
-class Member(Base):
-    __tablename__ = "members"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(320), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
-    language: Mapped[Language] = mapped_column(str_enum(Language))
-    interests: Mapped[list] = mapped_column(default=list)
-    active: Mapped[bool] = mapped_column(default=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    def __repr__(self) -> str:
-        return f"Member(email={self.email!r})"
-
-
-class DigestDelivery(Base):
-    """At most one digest per member and period (an ISO week such as 2026-W48)."""
-
-    __tablename__ = "digest_deliveries"
-    __table_args__ = (UniqueConstraint("member_id", "period"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
-    period: Mapped[str] = mapped_column(String(16))
-    status: Mapped[DeliveryStatus] = mapped_column(str_enum(DeliveryStatus))
-    message_id: Mapped[str] = mapped_column(String(300))
-    call_count: Mapped[int] = mapped_column(default=0)
-    attempts: Mapped[int] = mapped_column(default=0)
-    last_error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    sent_at: Mapped[datetime | None]
-
-    member: Mapped[Member] = relationship()
-
-
-class CrawlRun(Base):
-    __tablename__ = "crawl_runs"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), index=True)
-    started_at: Mapped[datetime] = mapped_column(default=utcnow)
-    finished_at: Mapped[datetime | None]
-    outcome: Mapped[CrawlOutcome] = mapped_column(str_enum(CrawlOutcome))
-    items_scraped: Mapped[int] = mapped_column(default=0)
-    items_new: Mapped[int] = mapped_column(default=0)
-    items_changed: Mapped[int] = mapped_column(default=0)
-    items_unchanged: Mapped[int] = mapped_column(default=0)
-    items_dropped: Mapped[int] = mapped_column(default=0)
-    errors: Mapped[int] = mapped_column(default=0)
-    # Reasons for drops, parse problems and errors, capped, for the health report.
-    messages: Mapped[list] = mapped_column(default=list)
-
-    source: Mapped[Source] = relationship()
-
-
-class Alert(Base):
-    """A crawl-health problem of a source, open until the condition clears."""
-
-    __tablename__ = "alerts"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), index=True)
-    kind: Mapped[AlertKind] = mapped_column(str_enum(AlertKind))
-    message: Mapped[str] = mapped_column(Text)
-    raised_at: Mapped[datetime] = mapped_column(default=utcnow)
-    notified_at: Mapped[datetime | None]
-    resolved_at: Mapped[datetime | None]
-
-    source: Mapped[Source] = relationship()
