@@ -16,7 +16,7 @@ from spiders.items import FundingCall, call_to_json
 from tracker.identity import merge_if_same
 from tracker.models import Call, CallDeadline, CallTag, CallVersion, Source
 from tracker.status import status_of
-from tracker.tagging import TagMatch, tag_call
+from tracker.tagging import TagMatch, relevance_score, tag_call
 from tracker.vocab import CallStatus, Language, TagOrigin
 
 # Changes to these fields are news: they become a version a digest can spell out.
@@ -184,6 +184,7 @@ def upsert_call(
                 call=call, crawl_run_id=crawl_run_id, recorded_at=now, changes=changes
             )
         )
+        call.needs_review = True  # news: the desk looks at it again
     apply_tags(session, call, tag_call(item))
     session.flush()
     merged = merge_if_same(session, call)
@@ -209,10 +210,14 @@ def _copy_item(call: Call, item: FundingCall, digest: str, now: datetime) -> Non
 
 
 def apply_tags(session: Session, call: Call, matches: list[TagMatch]) -> None:
-    """Replace automatic tags with `matches`; a coordinator's tags are never touched."""
+    """Replace automatic tags with `matches`; a coordinator's tags are never touched.
+
+    A tag a coordinator removed stays suppressed, so the rules cannot revive it.
+    """
     wanted = {m.tag: m for m in matches}
+    call.relevance = relevance_score(matches)
     for tag in list(call.tags):
-        if tag.origin is TagOrigin.COORDINATOR:
+        if tag.origin is TagOrigin.COORDINATOR or tag.suppressed:
             wanted.pop(tag.tag, None)
         elif tag.tag not in wanted:
             call.tags.remove(tag)

@@ -241,3 +241,23 @@ def tag_call(call: object) -> list[TagMatch]:
         getattr(call, "keywords", []),
         codes,
     )
+
+
+def relevance_score(matches: list[TagMatch]) -> float:
+    """How much a call matters to the cluster, 0..1, from its domain tags.
+
+    Programme codes are strong evidence, a keyword in the title good, one in the
+    description weak; more domains add a little.
+    """
+    weights = [_weight(m) for m in matches]
+    if not weights:
+        return 0.0
+    return round(min(1.0, max(weights) + 0.1 * (len(weights) - 1)), 3)
+
+
+def _weight(match: TagMatch) -> float:
+    if match.origin is TagOrigin.SOURCE:
+        return 0.9
+    if match.evidence.startswith(("title", "keywords")):
+        return 0.7
+    return 0.4
