@@ -19,7 +19,7 @@ from digests.period import Period, news_window
 from tracker.config import get_settings
 from tracker.models import Call, CallDeadline, CallTag, CallVersion, Member
 from tracker.status import status_of
-from tracker.vocab import CallStatus, DatePrecision, Language
+from tracker.vocab import CallStatus, DatePrecision, Language, ReviewState
 
 CLOSING_SOON = timedelta(days=14)
 OTHER_LIMIT = 10
@@ -70,6 +70,7 @@ class DigestContext:
     now: datetime
     since: datetime
     timezone: str
+    picks: tuple[CallItem, ...] = ()
     new: tuple[CallItem, ...] = ()
     changed: tuple[CallItem, ...] = ()
     closing_soon: tuple[CallItem, ...] = ()
@@ -78,7 +79,7 @@ class DigestContext:
     sections: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
-        names = ("new", "changed", "closing_soon", "other")
+        names = ("picks", "new", "changed", "closing_soon", "other")
         object.__setattr__(
             self, "sections", tuple(n for n in names if getattr(self, n))
         )
@@ -87,7 +88,8 @@ class DigestContext:
     def call_count(self) -> int:
         """Calls in the digest, counting those behind "and N more"."""
         return (
-            len(self.new)
+            len(self.picks)
+            + len(self.new)
             + len(self.changed)
             + len(self.closing_soon)
             + len(self.other)
@@ -99,20 +101,36 @@ class DigestContext:
         return self.call_count == 0
 
 
+@dataclass(frozen=True)
+class Selection:
+    """Which calls the coordinators let through (DIGEST_MODE, DIGEST_MIN_RELEVANCE)."""
+
+    mode: str = "threshold"
+    min_relevance: float = 0.3
+
+    @classmethod
+    def from_settings(cls) -> Selection:
+        settings = get_settings()
+        return cls(settings.DIGEST_MODE, settings.digest_min_relevance)
+
+
 def build_digest(
     session: Session,
     member: Member,
     period: Period,
     now: datetime,
     timezone: str | None = None,
+    selection: Selection | None = None,
 ) -> DigestContext:
     """The digest of `member` for `period`, as things stand at `now`."""
     timezone = timezone or get_settings().TIMEZONE
+    selection = selection or Selection.from_settings()
     since, until = news_window(period, now, timezone)
     interests = tuple(member.interests)
-    calls = _live_matching_calls(session, interests, now)
+    calls = _live_matching_calls(session, interests, now, selection)
     changes = _changes_in_window(session, [c.id for c in calls], since, until)
     sections: dict[str, list[CallItem]] = {
+        "picks": [],
         "new": [],
         "changed": [],
         "closing_soon": [],
@@ -135,6 +153,7 @@ def build_digest(
         now=now,
         since=since,
         timezone=timezone,
+        picks=tuple(sections["picks"]),
         new=tuple(sections["new"]),
         changed=tuple(sections["changed"]),
         closing_soon=tuple(sections["closing_soon"]),
@@ -144,9 +163,14 @@ def build_digest(
 
 
 def _live_matching_calls(
-    session: Session, interests: tuple[str, ...], now: datetime
+    session: Session, interests: tuple[str, ...], now: datetime, selection: Selection
 ) -> list[Call]:
-    """Tagged calls not yet past their last deadline (the SQL side of "closed")."""
+    """Tagged calls not yet past their last deadline (the SQL side of "closed").
+
+    A call a coordinator rejected, or confirmed as withdrawn, never reaches a
+    digest; in "approved" mode only approved calls do, otherwise every call
+    relevant enough (or approved despite a low score).
+    """
     if not interests:
         return []
     # A merged duplicate speaks through its canonical call, with its tags too.
@@ -155,6 +179,13 @@ def _live_matching_calls(
     has_tag = exists().where(
         or_(CallTag.call_id == Call.id, CallTag.call_id.in_(merged_ids)),
         CallTag.tag.in_(interests),
+        CallTag.suppressed.is_(False),
+    )
+    approved = Call.review_state == ReviewState.APPROVED
+    let_through = (
+        approved
+        if selection.mode == "approved"
+        else or_(approved, Call.relevance >= selection.min_relevance)
     )
     has_deadline = exists().where(CallDeadline.call_id == Call.id)
     deadline_ahead = exists().where(
@@ -163,7 +194,12 @@ def _live_matching_calls(
     query = (
         select(Call)
         .where(
-            Call.merged_into_id.is_(None), has_tag, or_(~has_deadline, deadline_ahead)
+            Call.merged_into_id.is_(None),
+            Call.review_state != ReviewState.REJECTED,
+            Call.withdrawn_confirmed_at.is_(None),
+            let_through,
+            has_tag,
+            or_(~has_deadline, deadline_ahead),
         )
         .options(selectinload(Call.deadlines), selectinload(Call.tags))
         .order_by(Call.id)
@@ -236,6 +272,8 @@ def _section(
     call: Call, item: CallItem, since: datetime, until: datetime, now: datetime
 ) -> str:
     """Each call appears once, in the first section that fits."""
+    if call.pick:
+        return "picks"
     if since <= call.first_seen_at <= until:
         return "new"
     if item.changes:

@@ -45,6 +45,7 @@ LABELS = {
     "consortium": N_("consortia"),
 }
 SECTION_TITLES = {
+    "picks": N_("Coordinators' picks"),
     "new": N_("New this week"),
     "changed": N_("Changed"),
     "closing_soon": N_("Closing soon"),

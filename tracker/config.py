@@ -8,6 +8,7 @@ from functools import cache
 from typing import Any
 
 SMTP_TLS_MODES = ("none", "starttls", "tls")
+DIGEST_MODES = ("approved", "threshold")
 
 
 def _setting(default: str, help: str) -> Any:
@@ -47,6 +48,20 @@ class Settings:
     REPLAY_URL: str = _setting(
         "", "Demo and tests only: replay every crawl from this local server"
     )
+    SECRET_KEY: str = _setting(
+        "", "Signs desk sessions and members' links; long and random, never committed"
+    )
+    WEB_SECURE_COOKIES: str = _setting(
+        "false", "true when the desk is served over https (cookies marked Secure)"
+    )
+    DIGEST_MODE: str = _setting(
+        "threshold",
+        "approved: digests carry approved calls only; threshold: every call at or "
+        "above DIGEST_MIN_RELEVANCE unless a coordinator rejected it",
+    )
+    DIGEST_MIN_RELEVANCE: str = _setting(
+        "0.3", "Relevance (0..1) a call needs to reach digests in threshold mode"
+    )
     PUBLIC_BASE_URL: str = _setting(
         "http://localhost:8000", "Base URL used in links inside emails"
     )
@@ -59,11 +74,20 @@ class Settings:
     def smtp_timeout(self) -> float:
         return float(self.SMTP_TIMEOUT)
 
+    @property
+    def digest_min_relevance(self) -> float:
+        return float(self.DIGEST_MIN_RELEVANCE)
+
     def __post_init__(self) -> None:
         if self.SMTP_TLS not in SMTP_TLS_MODES:
             raise ValueError(
                 f"SMTP_TLS must be one of {', '.join(SMTP_TLS_MODES)}, "
                 f"not {self.SMTP_TLS!r}"
+            )
+        if self.DIGEST_MODE not in DIGEST_MODES:
+            raise ValueError(
+                f"DIGEST_MODE must be one of {', '.join(DIGEST_MODES)}, "
+                f"not {self.DIGEST_MODE!r}"
             )
         if not self.SMTP_PORT.isdigit():
             raise ValueError(f"SMTP_PORT must be a number, not {self.SMTP_PORT!r}")

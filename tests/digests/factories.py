@@ -49,6 +49,7 @@ def call(
         "status": CallStatus.OPEN,
         "content_hash": key,
         "first_seen_at": first_seen,
+        "relevance": 0.9,  # relevant enough for the default threshold mode
     }
     values.update(fields)
     row = Call(source=source(session), source_key=key, **values)
