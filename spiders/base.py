@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import AsyncIterator
 from typing import Any, ClassVar
 
 import scrapy
@@ -37,6 +38,10 @@ class FundingSpider(scrapy.Spider):
     @property
     def source_slug(self) -> str:
         return self.name
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        """The crawl begins at the source's page (`parse`); others override this."""
+        yield scrapy.Request(self.source_url, callback=self.parse)
 
     def count_problem(self, reason: str) -> None:
         """Count a non-fatal problem (a cut field, a skipped row) in the crawl stats."""

@@ -1,32 +1,25 @@
-"""Markup and wording shared by the Polish EU-funds portals (FE regional cards, the
-national portal): call cards, labelled fields, status words, applicants, paging.
+"""The call cards of the Polish EU-funds portals (FE regional cards, the national
+portal): official call numbers, the cards on a listing and what each says, paging.
 
 Everything here reads *text and structure* rather than deep CSS paths: the only
 captured card is FE Śląskie's `section.recruitment-wrapper`
 (`../shared/fixtures/pl_regional_portal/fe_slaskie_nabory_cards.html`); the
 Lubelskie cards and the national portal are known only from their wording.
+Page text is read by `_fe_text`, the meaning of words by `_fe_fields`.
 """
 
 from __future__ import annotations
 
-import copy
 import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 from parsel import Selector
-from w3lib.html import remove_tags, replace_entities
 
-from spiders.parsing import (
-    AmountParseError,
-    FuzzyDate,
-    Money,
-    find_amount,
-    find_dates,
-    parse_date,
-    parse_range,
-)
-from tracker.vocab import ApplicantType, CallStatus, Instrument
+from spiders.parsing import parse_date
+from spiders.sources._fe_fields import Term, parse_status
+from spiders.sources._fe_text import clean, text_chunks
+from tracker.vocab import CallStatus
 
 FE_NUMBER = r"\bFE[A-Z]{1,4}\.\d{2}\.\d{2}-[A-Z]{2}\.\d{2}-\d{3}/\d{2}\b"
 RPLU_NUMBER = r"\bRPLU(?:\.\d{2}){3}-(?:[A-Z]{2}\.\d{2}-)?\d{2}-\d{3}/\d{2}\b"
@@ -34,21 +27,6 @@ CALL_NUMBER = re.compile(f"{FE_NUMBER}|{RPLU_NUMBER}")
 ACTION_CODE = re.compile(r"^FE[A-Z]{1,4}\.\d{2}(?:\.\d{2})?$")
 FUND = re.compile(r"^(?:EFS\+?|EFRR|FST|FS|EFMRA)(?:\s*/\s*(?:EFS\+?|EFRR|FST))*$")
 CALL_KIND = re.compile(r"^(?:Nabór|Tryb)?\s*(?:nie)?konkurencyjny$", re.I)
-
-# The sources' own status words (lower case) -> hints; anything else is unknown.
-STATUS: dict[str, CallStatus] = {
-    "trwa nabór": CallStatus.OPEN,
-    "trwa nabór wniosków": CallStatus.OPEN,
-    "nabór trwa": CallStatus.OPEN,
-    "otwarty": CallStatus.OPEN,
-    "planowany": CallStatus.FORTHCOMING,
-    "nabór planowany": CallStatus.FORTHCOMING,
-    "zakończony": CallStatus.CLOSED,
-    "nabór zakończony": CallStatus.CLOSED,
-    "zamknięty": CallStatus.CLOSED,
-    "wyniki": CallStatus.CLOSED,
-    "rozstrzygnięty": CallStatus.CLOSED,
-}
 _EMPTY_LISTING = re.compile(
     r"brak (?:aktualnych )?(?:naborów|wyników)|nie znaleziono", re.I
 )
@@ -58,16 +36,7 @@ _CARD = (
     f"//*[{_CARD_TAGS}][contains(., '{_ANNOUNCES}')][.//a[@href]]"
     f"[not(.//*[{_CARD_TAGS}][contains(., '{_ANNOUNCES}')][.//a[@href]])]"
 )
-_NOISE = ".//script|.//style|.//noscript|.//nav|.//form|.//aside|.//footer|.//button"
-_BLOCK = re.compile(
-    r"</?(?:p|div|li|dt|dd|tr|td|th|ul|ol|table|section|article|header|blockquote"
-    r"|figure|figcaption)\b[^>]*>|<br\s*/?>",
-    re.I,
-)
-_HEADING = re.compile(r"<h([1-6])\b[^>]*>(.*?)</h\1>", re.I | re.S)
-_BREAK = re.compile(r"<br\s*/?>", re.I)
 _NEXT = re.compile(r"^(?:następn[aey]|dalej|next|›|»|>)(?:\s*(?:strona|›|»))?$", re.I)
-_SPACE = re.compile(r"\s+")
 
 
 class CardError(Exception):
@@ -76,74 +45,6 @@ class CardError(Exception):
     def __init__(self, kind: str, detail: str = "") -> None:
         super().__init__(f"{kind}: {detail}" if detail else kind)
         self.kind = kind
-
-
-def clean(text: str) -> str:
-    """Entities decoded, whitespace collapsed."""
-    return _SPACE.sub(" ", replace_entities(text)).strip()
-
-
-def text_chunks(sel: Selector) -> list[str]:
-    """The element's visible text nodes, stripped, in document order."""
-    nodes = sel.xpath(".//text()[not(ancestor::script or ancestor::style)]").getall()
-    return [text for text in map(clean, nodes) if text]
-
-
-@dataclass(frozen=True)
-class Para:
-    """One block of page text; headings end a section."""
-
-    text: str
-    heading: bool = False
-
-
-def paragraphs(root: Selector) -> list[Para]:
-    """The text blocks of `root` (navigation, forms and scripts left out)."""
-    tree = copy.deepcopy(root.root)
-    for node in tree.xpath(_NOISE):
-        node.getparent().remove(node)
-    markup = Selector(root=tree).get()
-    # A heading is one line even when it holds a <br>; \x01 marks it.
-    markup = _HEADING.sub(lambda m: f"\n\x01{_BREAK.sub(' ', m[2])}\n", markup)
-    markup = _BLOCK.sub("\n", markup)
-    paras = []
-    for line in remove_tags(markup).split("\n"):
-        text = clean(line.replace("\x01", ""))
-        if text:
-            paras.append(Para(text, heading=line.lstrip().startswith("\x01")))
-    return paras
-
-
-def section(paras: list[Para], label: str) -> list[str]:
-    """What follows the label: the rest of its line (after ":" or a dash), the
-    next line, or the heading's section."""
-    pattern = re.compile(rf"^(?:{label})(?!\w)\s*(?:[:\-–]\s*(.*))?$", re.I)
-    for index, para in enumerate(paras):
-        match = pattern.match(para.text)
-        if match is None:
-            continue
-        if match.group(1):
-            return [match.group(1)]
-        if not para.heading:
-            following = paras[index + 1 : index + 2]
-            return [p.text for p in following if not p.heading]
-        body = []
-        for after in paras[index + 1 :]:
-            if after.heading:
-                break
-            body.append(after.text)
-        return body
-    return []
-
-
-def labelled(paras: list[Para], label: str) -> str | None:
-    """The value of a "Label: value" field (inline, next line or section)."""
-    return " ".join(section(paras, label)) or None
-
-
-def parse_status(word: str | None) -> CallStatus | None:
-    """The hint for a status word the sources use; None for any other."""
-    return STATUS.get(clean(word).lower()) if word else None
 
 
 def call_number(text: str) -> str | None:
@@ -176,34 +77,6 @@ def next_page(page: Selector, url: str) -> str | None:
     current = _page_number(url) or 0
     later = sorted(number for number in numbered if number > current)
     return numbered[later[0]] if later else None
-
-
-_APPLICANTS: tuple[tuple[ApplicantType, str], ...] = (
-    (ApplicantType.UNIVERSITY, r"uczelni|szkoł\w* wyższ|uniwersytet"),
-    (
-        ApplicantType.RESEARCH_INSTITUTE,
-        r"jednost\w* naukow|organizacj\w* badawcz|instytut\w* (?:badawcz|naukow)",
-    ),
-    (ApplicantType.SME, r"\bmśp\b|mikro|\bmał\w* (?:i|lub) średni|średni\w* przedsięb"),
-    (ApplicantType.LARGE_COMPANY, r"duż\w* przedsięb"),
-    (ApplicantType.NGO, r"organizacj\w* pozarządow|stowarzysz|fundacj"),
-    (
-        ApplicantType.PUBLIC_BODY,
-        r"jednost\w* samorządu|\bjst\b|administracj\w* (?:publiczn|rządow)"
-        r"|państwow\w* jednost|podmiot\w* lecznicz\w* publiczn",
-    ),
-    (ApplicantType.CONSORTIUM, r"konsorcj"),
-)
-_ANY_COMPANY = re.compile(r"przedsiębiorc|przedsiębiorstw", re.I)
-
-
-def parse_applicants(text: str) -> list[ApplicantType]:
-    """The applicant types the text names; enterprises of no stated size: all."""
-    found = [kind for kind, pattern in _APPLICANTS if re.search(pattern, text, re.I)]
-    sized = {ApplicantType.SME, ApplicantType.LARGE_COMPANY} & set(found)
-    if not sized and _ANY_COMPANY.search(text):
-        found += [ApplicantType.SME, ApplicantType.LARGE_COMPANY]
-    return [kind for kind in ApplicantType if kind in found]
 
 
 @dataclass(frozen=True)
@@ -354,81 +227,3 @@ def parse_card(card: Selector, base_url: str) -> Card:
 def path_id(url: str) -> str:
     """The URL path without its slashes: a stable id when a call has no number."""
     return urlsplit(url).path.strip("/")
-
-
-_ROUND = re.compile(
-    r"\b(?:([IVX]+|\d+)\.?\s+rund\w*|rund\w*\s+(?:nr\s*)?([IVX]+|\d+))\b", re.I
-)
-# Dates of other events that a "Termin" section may mention.
-_NOT_SUBMISSION = re.compile(r"rozstrzygn|wynik", re.I)
-_ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8}
-
-
-@dataclass(frozen=True)
-class Term:
-    """One submission window; `label` names the round when there are several."""
-
-    start: FuzzyDate | None
-    end: FuzzyDate
-    label: str | None = None
-
-
-def _round_number(match: re.Match[str]) -> int:
-    """3 for "III runda" or "runda 3"; 0 when unreadable."""
-    value = (match.group(1) or match.group(2)).upper()
-    return int(value) if value.isdigit() else _ROMAN.get(value, 0)
-
-
-def parse_terms(lines: list[str]) -> list[Term]:
-    """The windows in a "Termin składania wniosków" section, one per round;
-    `DateParseError` when a line with dates is no readable range."""
-    segments: list[tuple[int | None, str]] = []
-    for line in lines:
-        cuts = [m.start() for m in _ROUND.finditer(line)] or [0]
-        for begin, end in zip([0, *cuts[1:]], [*cuts[1:], len(line)], strict=True):
-            part = line[begin:end]
-            marker = _ROUND.search(part)
-            if find_dates(part) and not _NOT_SUBMISSION.search(part):
-                segments.append((_round_number(marker) if marker else None, part))
-    terms = []
-    for index, (number, part) in enumerate(segments, start=1):
-        start, end = parse_range(part)
-        several = len(segments) > 1 or number is not None
-        terms.append(Term(start, end, f"runda {number or index}" if several else None))
-    return terms
-
-
-_INSTRUMENTS: tuple[tuple[Instrument, str], ...] = (
-    (Instrument.LOAN, r"pożycz"),
-    (Instrument.VOUCHER, r"\bbon\w*\b|voucher"),
-    (Instrument.PRIZE, r"nagrod"),
-    (Instrument.FELLOWSHIP, r"stypendi"),
-)
-
-
-def parse_instrument(title: str) -> Instrument:
-    """What the title says the support is; a grant unless it names another kind."""
-    for instrument, pattern in _INSTRUMENTS:
-        if re.search(pattern, title, re.I):
-            return instrument
-    return Instrument.GRANT
-
-
-_BUDGET = re.compile(r"kwot\w* (?:środków )?przeznaczon|alokacj|budżet", re.I)
-_NOT_BUDGET = re.compile(r"maksymaln|minimaln|wkład", re.I)
-
-
-def parse_budget(paras: list[Para]) -> Money | None:
-    """The call's budget: the first amount in (or under) a budget line."""
-    for index, para in enumerate(paras):
-        if not _BUDGET.search(para.text) or _NOT_BUDGET.search(para.text):
-            continue
-        following = paras[index + 1].text if index + 1 < len(paras) else ""
-        for text in (para.text, following):
-            try:
-                money = find_amount(text)
-            except AmountParseError:
-                money = None
-            if money is not None:
-                return money
-    return None

@@ -27,7 +27,7 @@ konsorcja and NGOs map to types; "podmioty lecznicze", "szpitale" and plain
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from itertools import takewhile
 from typing import Any
 
@@ -83,9 +83,6 @@ class PlAbmSpider(FundingSpider):
     funder = "Agencja Badań Medycznych"
     source_name = "Agencja Badań Medycznych – konkursy"
     source_url = "https://abm.gov.pl/pl/konkursy/"
-
-    async def start(self) -> AsyncIterator[scrapy.Request]:
-        yield scrapy.Request(self.source_url, callback=self.parse)
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
         """The list: one request per open call page (or a `CallSeen` when unchanged)."""

@@ -29,7 +29,6 @@ from typing import Any
 import scrapy
 from scrapy.http import Response
 
-from spiders.base import FundingSpider, listing_hash
 from spiders.items import CallSeen, FundingCall
 from spiders.parsing import DateParseError
 from spiders.sources._fe_cards import (
@@ -37,23 +36,22 @@ from spiders.sources._fe_cards import (
     FUND,
     Card,
     CardError,
-    Para,
-    Term,
     call_number,
     find_cards,
-    labelled,
     next_page,
-    paragraphs,
-    parse_applicants,
-    parse_budget,
     parse_card,
+    path_id,
+)
+from spiders.sources._fe_fields import (
+    Term,
+    parse_applicants,
     parse_instrument,
     parse_status,
     parse_terms,
-    path_id,
-    section,
 )
-from tracker.vocab import CallStatus, DatePrecision
+from spiders.sources._fe_spider import FeSpider
+from spiders.sources._fe_text import Para, labelled, section
+from tracker.vocab import CallStatus
 
 SITE = "https://funduszeue.lubelskie.pl"
 LAWP = "Lubelska Agencja Wspierania Przedsiębiorczości"
@@ -66,23 +64,19 @@ APPLICANTS = (
     r"Kto może (?:składać|złożyć) wnios\w*\??|Wnioskodawc\w*|Beneficjenci"
     r"|Typy? (?:beneficjent|wnioskodawc)\w*|O dofinansowanie mogą ubiegać się"
 )
-_CONTENT = "//main//article | //article | //main | //*[@role='main' or @id='content']"
 _FROM_TO = re.compile(r"\bod dnia\b.*\bdo dnia\b", re.I)
 _MODE = re.compile(r"\b(?:w trybie|nabór) ((?:nie)?konkurencyjn)\w*", re.I)
 
 
-class PlFeLubelskieSpider(FundingSpider):
+class PlFeLubelskieSpider(FeSpider):
     """FELU calls of the Marshal's Office departments and of LAWP."""
 
     name = "pl_fe_lubelskie"
+    label = "FELU"
     funder = UMWL
     source_name = "Fundusze Europejskie dla Lubelskiego 2021-2027 (z LAWP)"
     source_url = f"{SITE}/nabory/"
     listings = (f"{SITE}/nabory/", f"{SITE}/lawp/nabory/")
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.emitted: set[str] = set()  # `/nabory/` may repeat LAWP's cards
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for url in self.listings:
@@ -104,15 +98,7 @@ class PlFeLubelskieSpider(FundingSpider):
             if source_id in self.emitted:
                 continue
             self.emitted.add(source_id)
-            digest = listing_hash(card.url, card.texts)
-            if seen := self.unchanged_listing(source_id, digest):
-                yield seen
-                continue
-            yield response.follow(
-                card.url,
-                self.parse_call,
-                cb_kwargs={"card": card, "source_id": source_id, "digest": digest},
-            )
+            yield self.follow_call(response, card.url, source_id, card.texts, card=card)
         if url := next_page(response.selector, response.url):
             yield response.follow(url, self.parse)
 
@@ -124,12 +110,8 @@ class PlFeLubelskieSpider(FundingSpider):
         digest: str | None = None,
     ) -> Iterator[FundingCall | CallSeen]:
         """The call's page, completed by what its card said (if it came from one)."""
-        roots = response.xpath(_CONTENT)
-        if not roots:
-            raise ValueError(f"FELU call page without main/article: {response.url}")
+        paras, heading = self.page_text(response)
         card = card or Card(url=response.url, title="")
-        paras = paragraphs(roots[0])
-        heading = next((p.text for p in paras if p.heading), None)
         text = "\n".join(p.text for p in paras)
         number = card.number or call_number(text)
         title = card.title or heading
@@ -142,7 +124,6 @@ class PlFeLubelskieSpider(FundingSpider):
             problems.append(f"number_mismatch: the page says {call_number(text)}")
         action = self._parse_action(card, paras, number)
         prefix = number.split(".")[0] if number else "FELU"
-        opening = terms[0].start if terms else None
         call = FundingCall(
             source=self.source_slug,
             source_id=source_id or number or path_id(response.url),
@@ -152,9 +133,6 @@ class PlFeLubelskieSpider(FundingSpider):
             language=self.language,
             programme=f"{prefix} {action}" if action else prefix,
             call_identifier=number,
-            opening_date=opening.opening(self.timezone) if opening else None,
-            opening_precision=opening.precision if opening else DatePrecision.DAY,
-            deadlines=[t.end.to_deadline(self.timezone, t.label) for t in terms],
             description=self._parse_description(card, paras, heading),
             applicant_types=parse_applicants(" ".join(section(paras, APPLICANTS))),
             instrument=parse_instrument(title),
@@ -164,11 +142,7 @@ class PlFeLubelskieSpider(FundingSpider):
             problems=problems,
             listing_hash=digest,
         )
-        if money := parse_budget(paras):
-            call.budget_amount, call.budget_currency = money.amount, money.currency
-        for problem in problems:
-            self.count_problem(f"{self.name}/{problem.split(':')[0]}")
-        yield call
+        yield self.complete(call, terms, paras)
 
     def _parse_terms(
         self, paras: list[Para], card: Card, problems: list[str]

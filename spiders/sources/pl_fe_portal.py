@@ -21,35 +21,27 @@ own record.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-import scrapy
 from parsel import Selector
 from scrapy.http import Response
 
-from spiders.base import FundingSpider, listing_hash
 from spiders.items import CallSeen, FundingCall
 from spiders.parsing import DateParseError, find_dates
-from spiders.sources._fe_cards import (
+from spiders.sources._fe_cards import call_number, next_page
+from spiders.sources._fe_fields import (
     STATUS,
-    Para,
     Term,
-    call_number,
-    labelled,
-    next_page,
-    paragraphs,
     parse_applicants,
-    parse_budget,
     parse_instrument,
     parse_status,
     parse_terms,
-    section,
-    text_chunks,
 )
-from tracker.vocab import DatePrecision
+from spiders.sources._fe_spider import FeSpider
+from spiders.sources._fe_text import Para, labelled, paragraphs, section, text_chunks
 
 SITE = "https://www.funduszeeuropejskie.gov.pl"
 CALL_PATH = re.compile(r"^/nabory/[^/]+/?$")
@@ -58,7 +50,6 @@ TERMS = r"Termin (?:naboru|składania wniosków)|Nabór trwa|Daty? naboru|Nabór
 NUMBER = r"Numer naboru|Nr naboru|Oznaczenie naboru|Numer"
 APPLICANTS = r"Kto może (?:złożyć|składać) wnios\w*\??|Dla kogo\??|Wnioskodawc\w*"
 _GENERIC_LINK = re.compile(r"^(?:zobacz|więcej|szczegóły|czytaj)", re.I)
-_CONTENT = "//main//article | //article | //main | //*[@role='main' or @id='content']"
 _MODE = re.compile(r"Sposób wyboru projektów\W+((?:nie)?konkurencyjn)\w*", re.I)
 # Programme names -> abbreviations, for calls whose number is not shown.
 PROGRAMMES = {
@@ -90,20 +81,14 @@ class Entry:
     texts: list[str] = field(default_factory=list)
 
 
-class PlFePortalSpider(FundingSpider):
+class PlFePortalSpider(FeSpider):
     """Calls on funduszeeuropejskie.gov.pl, funder = the operator running each."""
 
     name = "pl_fe_portal"
+    label = "FE portal"
     funder = "Ministerstwo Funduszy i Polityki Regionalnej"
     source_name = "Portal Funduszy Europejskich: nabory wniosków"
     source_url = f"{SITE}/nabory-wnioskow/"
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.emitted: set[str] = set()  # call URLs already handled in this crawl
-
-    async def start(self) -> AsyncIterator[scrapy.Request]:
-        yield scrapy.Request(self.source_url, callback=self.parse)
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
         """A listing page: a detail request per new entry, then the next page."""
@@ -123,12 +108,7 @@ class PlFePortalSpider(FundingSpider):
                 continue
             self.emitted.add(url)
             source_id = entry.number or _slug(url)
-            digest = listing_hash(entry.url, entry.texts)
-            if seen := self.unchanged_listing(source_id, digest):
-                yield seen
-                continue
-            kwargs = {"entry": entry, "source_id": source_id, "digest": digest}
-            yield response.follow(url, self.parse_call, cb_kwargs=kwargs)
+            yield self.follow_call(response, url, source_id, entry.texts, entry=entry)
         if url := next_page(response.selector, response.url):
             yield response.follow(url, self.parse)
 
@@ -201,14 +181,8 @@ class PlFePortalSpider(FundingSpider):
         digest: str | None = None,
     ) -> Iterator[FundingCall | CallSeen]:
         """The call's page, completed by what the listing said about it."""
-        roots = response.xpath(_CONTENT)
-        if not roots:
-            raise ValueError(
-                f"FE portal call page without main/article: {response.url}"
-            )
+        paras, heading = self.page_text(response)
         entry = entry or Entry(url=response.url, title="")
-        paras = paragraphs(roots[0])
-        heading = next((p.text for p in paras if p.heading), None)
         title = heading or entry.title
         problems: list[str] = []
         terms = self._parse_terms(paras, entry, problems)
@@ -229,7 +203,6 @@ class PlFePortalSpider(FundingSpider):
             problems.append(f"unknown_status: {word}")
         action = labelled(paras, r"Działanie")
         mode = _MODE.search(text)
-        opening = terms[0].start if terms else None
         call = FundingCall(
             source=self.source_slug,
             source_id=source_id or number or _slug(response.url),
@@ -239,9 +212,6 @@ class PlFePortalSpider(FundingSpider):
             language=self.language,
             programme=programme,
             call_identifier=number,
-            opening_date=opening.opening(self.timezone) if opening else None,
-            opening_precision=opening.precision if opening else DatePrecision.DAY,
-            deadlines=[t.end.to_deadline(self.timezone, t.label) for t in terms],
             description="\n\n".join(p.text for p in paras if p.text != heading) or None,
             applicant_types=parse_applicants(" ".join(section(paras, APPLICANTS))),
             instrument=parse_instrument(title),
@@ -251,11 +221,7 @@ class PlFePortalSpider(FundingSpider):
             problems=problems,
             listing_hash=digest,
         )
-        if money := parse_budget(paras):
-            call.budget_amount, call.budget_currency = money.amount, money.currency
-        for problem in problems:
-            self.count_problem(f"{self.name}/{problem.split(':')[0]}")
-        yield call
+        yield self.complete(call, terms, paras)
 
     def _parse_terms(
         self, paras: list[Para], entry: Entry, problems: list[str]

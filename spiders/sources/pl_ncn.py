@@ -41,6 +41,7 @@ from spiders.base import FundingSpider, listing_hash
 from spiders.items import CallSeen, FundingCall
 from spiders.parsing import DateParseError, parse_date
 from spiders.sources import _pl_ncn_fields as ncn
+from spiders.sources import _pl_ncn_text as page
 from tracker.vocab import CallStatus, DatePrecision, Instrument
 
 
@@ -146,13 +147,13 @@ class PlNcnSpider(FundingSpider):
         slug = slug or ncn.slug_of(response.url)
         if not slug:
             raise ValueError(f"NCN: {response.url} is not /ogloszenia/konkursy/<slug>")
-        body = ncn.find_body(response.selector, response.url)
-        if not (title := ncn.parse_title(response.selector)):
+        body = page.find_body(response.selector, response.url)
+        if not (title := page.parse_title(response.selector)):
             self.count_problem("pl_ncn/skipped_call/no_title")
             return
-        lang, blocks = _page_lang(response), ncn.text_blocks(body)
+        lang, blocks = _page_lang(response), page.text_blocks(body)
         problems: list[str] = []
-        lines = ncn.sentences(blocks)
+        lines = page.sentences(blocks)
         try:
             deadlines = ncn.parse_deadline(
                 lines, lang, self.today, self.timezone, problems
@@ -163,13 +164,13 @@ class PlNcnSpider(FundingSpider):
             return
         opening, date_line = ncn.parse_opening(blocks, lang, self.today)
         money = ncn.parse_budget(lines, problems)
-        answer = ncn.faq_answer(response.selector)
+        answer = page.faq_answer(response.selector)
         applicants = ncn.parse_applicants(answer) if answer else []
         if answer and not applicants:
             problems.append(f"applicants_unrecognised: {answer[:80]}")
         family = ncn.call_family(title, slug)
         panels = ncn.parse_panels(" ".join(blocks), lang)
-        paragraphs = [b for b in ncn.description_blocks(body) if b != date_line]
+        paragraphs = [b for b in page.description_blocks(body) if b != date_line]
         for problem in problems:
             self.count_problem("pl_ncn/" + problem.split(":", 1)[0])
         yield FundingCall(

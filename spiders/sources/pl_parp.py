@@ -21,7 +21,7 @@ the title, text, call number, applicants and the call's allocation.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
@@ -61,9 +61,6 @@ class PlParpSpider(FundingSpider):
     funder = "Polska Agencja Rozwoju Przedsiębiorczości"
     source_name = "PARP – harmonogram naborów"
     source_url = "https://www.parp.gov.pl/harmonogram-naborow"
-
-    async def start(self) -> AsyncIterator[scrapy.Request]:
-        yield scrapy.Request(self.source_url, callback=self.parse)
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
         """The schedule: tiles grouped per call (href + title); one item or request."""

@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 import scrapy
 from click.testing import CliRunner
-from scrapy.http import HtmlResponse, Request
 from scrapy.utils.test import get_crawler
 
 from spiders.items import CallSeen, FundingCall, call_to_json
 from spiders.pipelines import normalize_item, validate_item
 from spiders.sources.pl_abm import PlAbmSpider
 from tests.conftest import FIXTURES
+from tests.spiders.helpers import problem_count, response_from
 from tracker.cli import cli
 from tracker.tagging import tag_call
 from tracker.vocab import ApplicantType, DatePrecision
@@ -35,13 +35,9 @@ def _spider() -> PlAbmSpider:
     return PlAbmSpider.from_crawler(get_crawler(PlAbmSpider))
 
 
-def _response(body: bytes, url: str = LISTING, request: Request | None = None):
-    return HtmlResponse(url, body=body, request=request or Request(url))
-
-
 def _listing(spider: PlAbmSpider, body: bytes | None = None) -> list[Any]:
     body = body if body is not None else (OWN / "konkursy.html").read_bytes()
-    return list(spider.parse(_response(body)))
+    return list(spider.parse(response_from(body, LISTING)))
 
 
 def _page(request: scrapy.Request) -> bytes:
@@ -53,17 +49,12 @@ def _detail(
     spider: PlAbmSpider, request: scrapy.Request, body: bytes | None = None
 ) -> list[FundingCall]:
     body = body if body is not None else _page(request)
-    response = _response(body, request.url, request)
+    response = response_from(body, request=request)
     return list(spider.parse_call(response, **request.cb_kwargs))
 
 
 def _crawl(spider: PlAbmSpider) -> list[FundingCall]:
     return [call for r in _listing(spider) for call in _detail(spider, r)]
-
-
-def _stat(spider: PlAbmSpider, reason: str) -> int:
-    assert spider.crawler.stats is not None
-    return spider.crawler.stats.get_value(f"grants/problems/{reason}", 0)
 
 
 # --- the list --------------------------------------------------------------------
@@ -197,7 +188,7 @@ def test_broken_deadline_skips_the_call_and_is_counted() -> None:
     request = _listing(spider)[0]
     body = _page(request).replace(b"15.01.2027", b"31.02.2027")
     assert _detail(spider, request, body) == []
-    assert _stat(spider, "pl_abm/bad_date") == 1
+    assert problem_count(spider, "pl_abm/bad_date") == 1
 
 
 def test_missing_deadline_and_amount_are_problems() -> None:

@@ -14,7 +14,6 @@ import pytest
 import scrapy
 from click.testing import CliRunner
 from parsel import Selector
-from scrapy.http import HtmlResponse, Request
 from scrapy.utils.test import get_crawler
 
 from spiders.items import CallSeen, FundingCall, call_to_json
@@ -22,6 +21,7 @@ from spiders.pipelines import normalize_item, validate_item
 from spiders.sources._fe_cards import find_cards, next_page, parse_card
 from spiders.sources.pl_fe_lubelskie import LAWP, UMWL, PlFeLubelskieSpider
 from tests.conftest import FIXTURES, ROOT
+from tests.spiders.helpers import crawl, problem_count, response_from
 from tracker.cli import cli
 from tracker.status import compute_status
 from tracker.vocab import ApplicantType, CallStatus, DatePrecision, Instrument
@@ -60,30 +60,10 @@ def _spider() -> PlFeLubelskieSpider:
     return PlFeLubelskieSpider.from_crawler(get_crawler(PlFeLubelskieSpider))
 
 
-def _response(body: bytes | Path, url: str, **kwargs: Any) -> HtmlResponse:
-    data = body.read_bytes() if isinstance(body, Path) else body
-    return HtmlResponse(url, body=data, request=Request(url, **kwargs))
-
-
-def _stat(spider: PlFeLubelskieSpider, reason: str) -> int:
-    assert spider.crawler.stats is not None
-    return spider.crawler.stats.get_value(f"grants/problems/{reason}", 0)
-
-
 def _follow(spider: PlFeLubelskieSpider, files: dict[str, Path]) -> list[Any]:
     """A crawl from the two listings, every request answered from `files`."""
-    queue: list[Any] = [
-        scrapy.Request(url, callback=spider.parse) for url in spider.listings
-    ]
-    results: list[Any] = []
-    while queue:
-        item = queue.pop(0)
-        if not isinstance(item, scrapy.Request):
-            results.append(item)
-            continue
-        response = _response(files[item.url], item.url)
-        queue += list(item.callback(response, **item.cb_kwargs))
-    return results
+    listings = [scrapy.Request(url, callback=spider.parse) for url in spider.listings]
+    return crawl(listings, files)
 
 
 def _own_files() -> dict[str, Path]:
@@ -105,7 +85,7 @@ def test_start_asks_for_both_listings() -> None:
 
 
 def test_listing_requests_each_card_and_the_next_page() -> None:
-    results = list(_spider().parse(_response(OWN / "nabory.html", NABORY)))
+    results = list(_spider().parse(response_from(OWN / "nabory.html", NABORY)))
     assert [r.url for r in results] == [*list(DETAILS)[:3], f"{NABORY}?page=2"]
     first = results[0].cb_kwargs
     assert first["source_id"] == "FELU.01.03-IP.01-001/26"
@@ -119,7 +99,7 @@ def test_listing_requests_each_card_and_the_next_page() -> None:
 
 def test_last_page_has_no_next_page() -> None:
     url = f"{NABORY}?page=2"
-    page = _response(OWN / "nabory_page2.html", url)
+    page = response_from(OWN / "nabory_page2.html", url)
     assert next_page(page, url) is None
 
 
@@ -259,7 +239,7 @@ def test_unchanged_listing_skips_the_detail_page() -> None:
     spider.known_listings = {
         "FELU.01.03-IP.01-001/26": digests["FELU.01.03-IP.01-001/26"]
     }
-    results = list(spider.parse(_response(OWN / "nabory.html", NABORY)))
+    results = list(spider.parse(response_from(OWN / "nabory.html", NABORY)))
     assert results[0] == CallSeen("pl_fe_lubelskie", "FELU.01.03-IP.01-001/26")
     urls = [r.url for r in results if isinstance(r, scrapy.Request)]
     assert f"{SITE}/lawp/nabory/{R_D}/{R_D}" not in urls
@@ -268,7 +248,7 @@ def test_unchanged_listing_skips_the_detail_page() -> None:
     changed = (OWN / "nabory.html").read_bytes().replace(b"15.12.2026", b"18.12.2026")
     again = _spider()
     again.known_listings = spider.known_listings
-    results = list(again.parse(_response(changed, NABORY)))
+    results = list(again.parse(response_from(changed, NABORY)))
     assert isinstance(results[0], scrapy.Request)
 
 
@@ -278,7 +258,7 @@ def test_unchanged_listing_skips_the_detail_page() -> None:
 def test_card_parser_reads_the_captured_card_family(shared_fixtures: Path) -> None:
     path = shared_fixtures / "pl_regional_portal" / "fe_slaskie_nabory_cards.html"
     url = "https://funduszeue.slaskie.pl/nabory/lsi"
-    page = _response(path, url)
+    page = response_from(path, url)
     cards = [parse_card(block, url) for block in find_cards(page)]
     assert [(c.who, c.action, c.status, c.tags) for c in cards] == [
         (
@@ -341,7 +321,7 @@ def test_cards_are_found_by_text_not_by_class() -> None:
 def test_page_without_cards_fails_loudly() -> None:
     page = b"<html><body><main><h1>Nabory</h1><p>Nowa strona</p></main></body></html>"
     with pytest.raises(ValueError, match="no call card"):
-        list(_spider().parse(_response(page, NABORY)))
+        list(_spider().parse(response_from(page, NABORY)))
 
 
 def test_page_whose_cards_are_all_unreadable_fails_loudly() -> None:
@@ -349,18 +329,18 @@ def test_page_whose_cards_are_all_unreadable_fails_loudly() -> None:
     card += '<a href="/x"><img src="x.png"></a></li>'  # a link without text
     page = f"<html><body><main><ul>{card * 2}</ul></main></body></html>"
     with pytest.raises(ValueError, match="no card could be read"):
-        list(_spider().parse(_response(page.encode(), NABORY)))
+        list(_spider().parse(response_from(page.encode(), NABORY)))
 
 
 def test_page_saying_there_are_no_calls_is_empty() -> None:
     page = "<html><body><main><p>Brak naborów</p></main></body></html>".encode()
-    assert list(_spider().parse(_response(page, LAWP_NABORY))) == []
+    assert list(_spider().parse(response_from(page, LAWP_NABORY))) == []
 
 
 def test_call_page_without_content_fails_loudly() -> None:
     page = b"<html><body><div>Przerwa techniczna</div></body></html>"
     with pytest.raises(ValueError, match="main/article"):
-        list(_spider().parse_call(_response(page, SITE + NEWS_6_3)))
+        list(_spider().parse_call(response_from(page, SITE + NEWS_6_3)))
 
 
 def test_card_without_link_text_is_skipped_and_counted() -> None:
@@ -371,9 +351,9 @@ def test_card_without_link_text_is_skipped_and_counted() -> None:
         r"(10\.3-ksztalcenie-ogolne\">)\s*<h3[^>]*>.*?</h3>", r"\1", html, flags=re.S
     )
     spider = _spider()
-    results = list(spider.parse(_response(html.encode(), NABORY)))
+    results = list(spider.parse(response_from(html.encode(), NABORY)))
     assert len(results) == 3  # two cards and the next page
-    assert _stat(spider, "pl_fe_lubelskie/no_link") == 1
+    assert problem_count(spider, "pl_fe_lubelskie/no_link") == 1
 
 
 def test_unreadable_dates_skip_the_call_and_are_counted() -> None:
@@ -381,8 +361,8 @@ def test_unreadable_dates_skip_the_call_and_are_counted() -> None:
     page = (OWN / "detail_efrr_3.9.html").read_text("utf-8")
     page = page.replace("I kwartał 2027 r.", "od 31.02.2027 r. do 30.04.2027 r.")
     url = f"{SITE}/efrr/nabory/3.9-ochrona-przyrody/3.9-ochrona-przyrody"
-    assert list(spider.parse_call(_response(page.encode(), url))) == []
-    assert _stat(spider, "pl_fe_lubelskie/bad_date") == 1
+    assert list(spider.parse_call(response_from(page.encode(), url))) == []
+    assert problem_count(spider, "pl_fe_lubelskie/bad_date") == 1
 
 
 def test_unknown_status_and_disagreeing_dates_are_recorded() -> None:
@@ -390,10 +370,10 @@ def test_unknown_status_and_disagreeing_dates_are_recorded() -> None:
     page = page.replace("> Zakończony <", "> Zawieszony <")
     page = page.replace("31.05.2024", "07.06.2024")  # the card only
     spider = _spider()
-    requests = {r.url: r for r in spider.parse(_response(page.encode(), NABORY))}
+    requests = {r.url: r for r in spider.parse(response_from(page.encode(), NABORY))}
     request = requests[SITE + NEWS_6_3]
     (call,) = request.callback(
-        _response(OWN / "detail_efrr_6.3.html", request.url), **request.cb_kwargs
+        response_from(OWN / "detail_efrr_6.3.html", request.url), **request.cb_kwargs
     )
     assert call.source_status is None
     assert call.problems == [
@@ -401,7 +381,7 @@ def test_unknown_status_and_disagreeing_dates_are_recorded() -> None:
         "unknown_status: Zawieszony",
     ]
     assert call.deadlines[0].at.date().isoformat() == "2024-05-31"  # the page wins
-    assert _stat(spider, "pl_fe_lubelskie/unknown_status") == 1
+    assert problem_count(spider, "pl_fe_lubelskie/unknown_status") == 1
 
 
 # --- grants parse ------------------------------------------------------------------

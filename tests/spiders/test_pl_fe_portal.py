@@ -6,19 +6,18 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 import scrapy
 from click.testing import CliRunner
-from scrapy.http import HtmlResponse, Request
 from scrapy.utils.test import get_crawler
 
 from spiders.items import CallSeen, FundingCall, call_to_json
 from spiders.pipelines import normalize_item, validate_item
 from spiders.sources.pl_fe_portal import PlFePortalSpider
 from tests.conftest import FIXTURES
+from tests.spiders.helpers import crawl, problem_count, response_from
 from tracker.cli import cli
 from tracker.status import compute_status
 from tracker.vocab import ApplicantType, CallStatus, DatePrecision, Instrument
@@ -54,29 +53,10 @@ def _spider() -> PlFePortalSpider:
     return PlFePortalSpider.from_crawler(get_crawler(PlFePortalSpider))
 
 
-def _response(body: bytes | Path, url: str) -> HtmlResponse:
-    data = body.read_bytes() if isinstance(body, Path) else body
-    return HtmlResponse(url, body=data, request=Request(url))
-
-
-def _stat(spider: PlFePortalSpider, reason: str) -> int:
-    assert spider.crawler.stats is not None
-    return spider.crawler.stats.get_value(f"grants/problems/{reason}", 0)
-
-
 def _crawl(spider: PlFePortalSpider) -> list[Any]:
     """A crawl from the listing, every request answered from our fixtures."""
     files = {url: OWN / name for url, name in {**PAGES, **DETAILS}.items()}
-    queue: list[Any] = [scrapy.Request(LISTING, callback=spider.parse)]
-    results: list[Any] = []
-    while queue:
-        item = queue.pop(0)
-        if not isinstance(item, scrapy.Request):
-            results.append(item)
-            continue
-        response = _response(files[item.url], item.url)
-        queue += list(item.callback(response, **item.cb_kwargs))
-    return results
+    return crawl([scrapy.Request(LISTING, callback=spider.parse)], files)
 
 
 def _calls(results: list[Any]) -> list[FundingCall]:
@@ -94,7 +74,9 @@ def test_start_asks_for_the_listing() -> None:
 
 
 def test_listing_entries_and_the_next_page() -> None:
-    results = list(_spider().parse(_response(OWN / "nabory_wnioskow.html", LISTING)))
+    results = list(
+        _spider().parse(response_from(OWN / "nabory_wnioskow.html", LISTING))
+    )
     assert [r.url for r in results] == [*list(DETAILS)[:3], f"{LISTING}?page=2"]
     first, second = results[0].cb_kwargs, results[1].cb_kwargs
     entry = first["entry"]
@@ -121,7 +103,7 @@ def test_crawl_gives_one_call_per_entry() -> None:
         "gospodarka-o-obiegu-zamknietym-w-przedsiebiorstwach",
     ]
     # The sidebar on page 2 repeats a call of page 1: neither a call nor a problem.
-    assert _stat(spider, "pl_fe_portal/bare_link") == 0
+    assert problem_count(spider, "pl_fe_portal/bare_link") == 0
 
 
 FIRST = {
@@ -223,7 +205,7 @@ def test_unknown_status_is_recorded_not_mapped() -> None:
     circular = calls["gospodarka-o-obiegu-zamknietym-w-przedsiebiorstwach"]
     assert circular.source_status is None
     assert circular.problems == ["unknown_status: Zawieszony"]
-    assert _stat(spider, "pl_fe_portal/unknown_status") == 1
+    assert problem_count(spider, "pl_fe_portal/unknown_status") == 1
 
 
 def test_unchanged_listing_skips_the_detail_page() -> None:
@@ -231,7 +213,7 @@ def test_unchanged_listing_skips_the_detail_page() -> None:
     spider = _spider()
     known = "FENG.01.01-IP.01-004/26"
     spider.known_listings = {known: digests[known]}
-    results = list(spider.parse(_response(OWN / "nabory_wnioskow.html", LISTING)))
+    results = list(spider.parse(response_from(OWN / "nabory_wnioskow.html", LISTING)))
     assert results[1] == CallSeen("pl_fe_portal", known)
     urls = [r.url for r in results if isinstance(r, scrapy.Request)]
     assert list(DETAILS)[1] not in urls
@@ -244,20 +226,20 @@ def test_unchanged_listing_skips_the_detail_page() -> None:
 def test_listing_without_call_links_fails_loudly() -> None:
     page = b'<html><body><main><a href="/nabory-wnioskow/">Nabory</a></main></body>'
     with pytest.raises(ValueError, match="/nabory/"):
-        list(_spider().parse(_response(page, LISTING)))
+        list(_spider().parse(response_from(page, LISTING)))
 
 
 def test_listing_whose_entries_are_all_unreadable_fails_loudly() -> None:
     page = b'<html><body><main><ul><li><a href="/nabory/a/">A</a></li>'
     page += b'<li><a href="/nabory/b/">B</a></li></ul></main></body></html>'
     with pytest.raises(ValueError, match="no entry readable"):
-        list(_spider().parse(_response(page, LISTING)))
+        list(_spider().parse(response_from(page, LISTING)))
 
 
 def test_call_page_without_content_fails_loudly() -> None:
     page = b"<html><body><div>Serwis chwilowo niedostepny</div></body></html>"
     with pytest.raises(ValueError, match="main/article"):
-        list(_spider().parse_call(_response(page, SMART)))
+        list(_spider().parse_call(response_from(page, SMART)))
 
 
 def test_bare_link_is_skipped_and_counted() -> None:
@@ -267,30 +249,34 @@ def test_bare_link_is_skipped_and_counted() -> None:
         '<a href="/nabory/jak-pisac-wnioski/">Jak pisać wnioski</a>',
     )
     spider = _spider()
-    results = list(spider.parse(_response(page.encode(), LISTING)))
+    results = list(spider.parse(response_from(page.encode(), LISTING)))
     assert len(results) == 4  # three entries and the next page
-    assert _stat(spider, "pl_fe_portal/bare_link") == 1
+    assert problem_count(spider, "pl_fe_portal/bare_link") == 1
 
 
 def test_unreadable_dates_fall_back_to_the_listing_or_skip() -> None:
-    request = next(_spider().parse(_response(OWN / "nabory_wnioskow.html", LISTING)))
+    request = next(
+        _spider().parse(response_from(OWN / "nabory_wnioskow.html", LISTING))
+    )
     page = (OWN / "detail_sciezka_smart_msp.html").read_text("utf-8")
     page = page.replace("30.11.2026, godz. 16:00", "31.11.2026")
     spider = _spider()
-    (call,) = spider.parse_call(_response(page.encode(), SMART), **request.cb_kwargs)
+    (call,) = spider.parse_call(
+        response_from(page.encode(), SMART), **request.cb_kwargs
+    )
     assert call.deadlines[0].at.isoformat() == "2026-11-30T23:59:59+01:00"  # listed
     assert call.problems[0].startswith("bad_date:")
-    assert _stat(spider, "pl_fe_portal/bad_date") == 1
+    assert problem_count(spider, "pl_fe_portal/bad_date") == 1
     # Without a listing entry to fall back on, the call is skipped.
-    assert list(spider.parse_call(_response(page.encode(), SMART))) == []
-    assert _stat(spider, "pl_fe_portal/bad_date") == 2
+    assert list(spider.parse_call(response_from(page.encode(), SMART))) == []
+    assert problem_count(spider, "pl_fe_portal/bad_date") == 2
 
 
 def test_page_without_operator_keeps_the_portal_as_funder() -> None:
     page = (OWN / "detail_bony_na_innowacje.html").read_text("utf-8")
     page = page.replace("Instytucja organizująca nabór:", "Kontakt:")
     spider = _spider()
-    (call,) = spider.parse_call(_response(page.encode(), SMART))
+    (call,) = spider.parse_call(response_from(page.encode(), SMART))
     assert call.funder == PlFePortalSpider.funder
     assert call.problems == ["no_operator: the page names no institution"]
 

@@ -14,13 +14,14 @@ from zoneinfo import ZoneInfo
 import pytest
 import scrapy
 from click.testing import CliRunner
-from scrapy.http import HtmlResponse, Request, TextResponse
+from scrapy.http import Request, TextResponse
 from scrapy.utils.test import get_crawler
 
 from spiders.items import FundingCall, call_to_json
 from spiders.pipelines import normalize_item, validate_item
 from spiders.sources.pl_ncbr import PlNcbrSpider, api_url
 from tests.conftest import FIXTURES, ROOT
+from tests.spiders.helpers import problem_count, response_from
 from tracker.cli import cli
 from tracker.vocab import ApplicantType, CallStatus, DatePrecision
 
@@ -39,12 +40,7 @@ def _spider(today: date = TODAY) -> PlNcbrSpider:
 
 def _api_response(data: dict[str, Any] | bytes, page: int) -> TextResponse:
     body = data if isinstance(data, bytes) else json.dumps(data).encode()
-    request = Request(api_url(page), meta={"page": page})
-    return TextResponse(request.url, body=body, encoding="utf-8", request=request)
-
-
-def _html_response(path: Path, url: str) -> HtmlResponse:
-    return HtmlResponse(url, body=path.read_bytes(), request=Request(url))
+    return response_from(body, api_url(page), meta={"page": page})
 
 
 def _own_pages() -> list[dict[str, Any]]:
@@ -67,11 +63,6 @@ def _calls(results: list[Any]) -> list[FundingCall]:
 
 def _by_id(calls: list[FundingCall]) -> dict[str, FundingCall]:
     return {c.source_id: c for c in calls}
-
-
-def _stat(spider: PlNcbrSpider, reason: str) -> int:
-    assert spider.crawler.stats is not None
-    return spider.crawler.stats.get_value(f"grants/problems/{reason}", 0)
 
 
 def _capture(shared: Path) -> Path:
@@ -154,7 +145,7 @@ def test_api_pages_give_one_call_per_path() -> None:
     assert len(calls) == 7
     assert call_to_json(calls[0]) == FIRST_API_CALL
     assert len({c.source_id for c in calls}) == 7
-    assert _stat(spider, "pl_ncbr/shortfall") == 1
+    assert problem_count(spider, "pl_ncbr/shortfall") == 1
 
 
 def test_no_shortfall_when_the_count_matches() -> None:
@@ -163,7 +154,7 @@ def test_no_shortfall_when_the_count_matches() -> None:
     for page in pages:
         page["totalElements"] = 7
     _parse(spider, pages)
-    assert _stat(spider, "pl_ncbr/shortfall") == 0
+    assert problem_count(spider, "pl_ncbr/shortfall") == 0
 
 
 def test_rounds_from_dates_become_labelled_deadlines() -> None:
@@ -243,9 +234,9 @@ def test_cut_json_strings_and_unreadable_budgets_are_problems() -> None:
     lider = calls["/web/ncbr/lider-xvii"]
     assert (lider.budget_amount, lider.problems) == (None, [])  # "nie ma określonej"
     assert lider.applicant_types == [ApplicantType.INDIVIDUAL_RESEARCHER]
-    assert _stat(spider, "pl_ncbr/unknown_code") == 3
-    assert _stat(spider, "pl_ncbr/typesOfApplicant_malformed") == 1
-    assert _stat(spider, "pl_ncbr/budget_unparsed") == 1
+    assert problem_count(spider, "pl_ncbr/unknown_code") == 3
+    assert problem_count(spider, "pl_ncbr/typesOfApplicant_malformed") == 1
+    assert problem_count(spider, "pl_ncbr/budget_unparsed") == 1
 
 
 def test_call_number_is_taken_from_the_text_only() -> None:
@@ -270,9 +261,9 @@ def test_broken_rows_are_skipped_and_counted() -> None:
     assert not {"/web/ncbr/broken-date", "/web/ncbr/untitled"} & {
         c.source_id for c in calls
     }
-    assert _stat(spider, "pl_ncbr/skipped_row/bad_date") == 1
-    assert _stat(spider, "pl_ncbr/skipped_row/row_without_title") == 1
-    assert _stat(spider, "pl_ncbr/skipped_row/not_an_object") == 1
+    assert problem_count(spider, "pl_ncbr/skipped_row/bad_date") == 1
+    assert problem_count(spider, "pl_ncbr/skipped_row/row_without_title") == 1
+    assert problem_count(spider, "pl_ncbr/skipped_row/not_an_object") == 1
 
 
 def test_an_empty_page_ends_paging() -> None:
@@ -285,7 +276,7 @@ def test_paging_stops_at_the_page_limit() -> None:
     page_0, _ = _own_pages()
     results = list(spider.parse(_api_response(page_0, 39)))
     assert not [r for r in results if isinstance(r, Request)]
-    assert _stat(spider, "pl_ncbr/too_many_pages") == 1
+    assert problem_count(spider, "pl_ncbr/too_many_pages") == 1
 
 
 @pytest.mark.parametrize(
@@ -340,14 +331,14 @@ AGROSTRATEG = {
 def test_capture_late_in_the_year_keeps_only_the_quarter_dated_call(
     shared_fixtures: Path,
 ) -> None:
-    response = _html_response(_capture(shared_fixtures), SCHEDULE_2026)
+    response = response_from(_capture(shared_fixtures), SCHEDULE_2026)
     calls = list(_spider().parse_schedule(response))
     assert len(calls) == 1
     assert call_to_json(calls[0]) == AGROSTRATEG
 
 
 def test_capture_early_in_the_year_keeps_every_call(shared_fixtures: Path) -> None:
-    response = _html_response(_capture(shared_fixtures), SCHEDULE_2026)
+    response = response_from(_capture(shared_fixtures), SCHEDULE_2026)
     calls = _by_id(list(_spider(date(2026, 1, 2)).parse_schedule(response)))
     assert list(calls) == [
         "harmonogram:dzialanie-feng-02-09-seal-of-excellence-srodowisko-sprzyjajace"
@@ -381,7 +372,7 @@ def test_capture_early_in_the_year_keeps_every_call(shared_fixtures: Path) -> No
 
 def test_own_schedule_month_undetermined_and_broken_entries() -> None:
     spider = _spider(date(2026, 12, 15))
-    response = _html_response(OWN / "harmonogram_konkursow_2027.html", SCHEDULE_2027)
+    response = response_from(OWN / "harmonogram_konkursow_2027.html", SCHEDULE_2027)
     calls = _by_id(list(spider.parse_schedule(response)))
     assert list(calls) == [
         "harmonogram:dzialanie-feng-01-01-sciezka-smart-projekty-z-obszaru-zdrowia",
@@ -402,8 +393,8 @@ def test_own_schedule_month_undetermined_and_broken_entries() -> None:
     )
     assert lider.programme == "Programy krajowe"
     assert normalize_item(lider, now=NOW).status is CallStatus.FORTHCOMING
-    assert _stat(spider, "pl_ncbr/schedule/bad_date") == 1  # "31 lutego"
-    assert _stat(spider, "pl_ncbr/schedule/entry_without_dates") == 1
+    assert problem_count(spider, "pl_ncbr/schedule/bad_date") == 1  # "31 lutego"
+    assert problem_count(spider, "pl_ncbr/schedule/entry_without_dates") == 1
 
 
 def test_schedule_without_entries_fails_loudly(tmp_path: Path) -> None:
@@ -415,7 +406,7 @@ def test_schedule_without_entries_fails_loudly(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     with pytest.raises(ValueError, match="no <details>"):
-        list(_spider().parse_schedule(_html_response(page, SCHEDULE_2026)))
+        list(_spider().parse_schedule(response_from(page, SCHEDULE_2026)))
 
 
 # --- everything ---------------------------------------------------------------
@@ -425,10 +416,10 @@ def _all_calls(shared: Path) -> list[FundingCall]:
     early = _spider(date(2026, 1, 2))
     return (
         _calls(_parse(_spider(), _own_pages()))
-        + list(early.parse_schedule(_html_response(_capture(shared), SCHEDULE_2026)))
+        + list(early.parse_schedule(response_from(_capture(shared), SCHEDULE_2026)))
         + list(
             early.parse_schedule(
-                _html_response(OWN / "harmonogram_konkursow_2027.html", SCHEDULE_2027)
+                response_from(OWN / "harmonogram_konkursow_2027.html", SCHEDULE_2027)
             )
         )
     )
@@ -521,7 +512,7 @@ def test_demo_pages_give_long_open_calls() -> None:
         for n in (0, 1)
     ]
     calls = _calls(_parse(spider, [p.read_bytes() for p in pages]))
-    schedule = _html_response(
+    schedule = response_from(
         DEMO / "web/ncbr/harmonogram-konkursow-2026", SCHEDULE_2026
     )
     planned = list(spider.parse_schedule(schedule))
@@ -531,7 +522,7 @@ def test_demo_pages_give_long_open_calls() -> None:
     for call in calls + planned:
         assert all(2027 <= d.at.year <= 2028 for d in call.deadlines), call.source_id
         assert normalize_item(call, now=NOW).status is not CallStatus.CLOSED
-    next_year = _html_response(
+    next_year = response_from(
         DEMO / "web/ncbr/harmonogram-konkursow-2027", SCHEDULE_2027
     )
     assert len(list(_spider(date(2027, 1, 10)).parse_schedule(next_year))) == 4

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import scrapy
 from click.testing import CliRunner
-from scrapy.http import HtmlResponse, Request
+from scrapy.http import Request
 from scrapy.utils.test import get_crawler
 
 from spiders.items import CallSeen, FundingCall, call_to_json
@@ -20,6 +20,7 @@ from spiders.pipelines import normalize_item, validate_item
 from spiders.sources import _pl_ncn_fields as ncn
 from spiders.sources.pl_ncn import PlNcnSpider
 from tests.conftest import FIXTURES, ROOT
+from tests.spiders.helpers import problem_count, response_from
 from tracker.cli import cli
 from tracker.vocab import ApplicantType, CallStatus, DatePrecision, Instrument
 
@@ -39,15 +40,8 @@ def _spider(**kwargs: Any) -> PlNcnSpider:
     return spider
 
 
-def _response(
-    body: bytes | Path, url: str, request: Request | None = None
-) -> HtmlResponse:
-    data = body.read_bytes() if isinstance(body, Path) else body
-    return HtmlResponse(url, body=data, request=request or Request(url))
-
-
 def _listing(spider: PlNcnSpider, body: bytes | Path, url: str = SEED) -> list[Any]:
-    return list(spider.parse(_response(body, url)))
+    return list(spider.parse(response_from(body, url)))
 
 
 def _edited(name: str, *changes: tuple[str, str]) -> bytes:
@@ -70,18 +64,13 @@ def _calls(results: list[Any]) -> list[FundingCall]:
 def _detail(
     spider: PlNcnSpider, body: bytes | Path, url: str, **kwargs: Any
 ) -> list[Any]:
-    return list(spider.parse_call(_response(body, url), **kwargs))
+    return list(spider.parse_call(response_from(body, url), **kwargs))
 
 
 def _follow(spider: PlNcnSpider, request: Request, path: Path) -> list[FundingCall]:
     """What the crawl does with a call-page request: its callback on the page."""
-    response = _response(path, request.url, request)
+    response = response_from(path, request=request)
     return list(request.callback(response, **request.cb_kwargs))
-
-
-def _stat(spider: PlNcnSpider, reason: str) -> int:
-    assert spider.crawler.stats is not None
-    return spider.crawler.stats.get_value(f"grants/problems/{reason}", 0)
 
 
 # --- start ----------------------------------------------------------------------------
@@ -122,7 +111,7 @@ def test_capture_2018_sidebar(shared_fixtures: Path) -> None:
     assert [r.url for r in requests] == [CALLS + "opus15", CALLS + "preludium15"]
     assert [r.cb_kwargs["source_status"] for r in requests] == [CallStatus.OPEN] * 2
     # URBAN EUROPE is announced as news, not on a call page.
-    assert _stat(spider, "pl_ncn/skipped_entry/not_a_call_page") == 1
+    assert problem_count(spider, "pl_ncn/skipped_entry/not_a_call_page") == 1
     upcoming = _calls(results)
     assert [c.source_id for c in upcoming] == [
         "tango3",
@@ -182,7 +171,7 @@ def test_current_sidebar_requests_open_calls_and_lists_upcoming_ones() -> None:
         ("sonata-bis15", CallStatus.FORTHCOMING),
         ("maestro17", CallStatus.FORTHCOMING),
     ]
-    assert _stat(spider, "pl_ncn/listing_date_unreadable") == 0
+    assert problem_count(spider, "pl_ncn/listing_date_unreadable") == 0
 
 
 def test_listing_hash_is_the_slug_and_the_sidebar_date() -> None:
@@ -298,7 +287,7 @@ def test_english_sidebar_keeps_the_slug_as_source_id() -> None:
         "opus27",
         "preludium23",
     ]
-    assert _stat(spider, "pl_ncn/listing_date_unreadable") == 0
+    assert problem_count(spider, "pl_ncn/listing_date_unreadable") == 0
 
 
 def test_stray_css_block_is_not_the_body() -> None:
@@ -414,10 +403,10 @@ def test_broken_sidebar_entries_are_skipped_and_counted() -> None:
     )
     page = _edited("harmonogram.html", ('<ul class="konkursy-lista">', broken))
     results = _listing(spider, page)
-    assert _stat(spider, "pl_ncn/skipped_entry/no_slug") == 1
-    assert _stat(spider, "pl_ncn/skipped_entry/no_link") == 1
+    assert problem_count(spider, "pl_ncn/skipped_entry/no_slug") == 1
+    assert problem_count(spider, "pl_ncn/skipped_entry/no_link") == 1
     # An unreadable sidebar date is counted, but the call page is still fetched.
-    assert _stat(spider, "pl_ncn/listing_date_unreadable") == 1
+    assert problem_count(spider, "pl_ncn/listing_date_unreadable") == 1
     assert [r.cb_kwargs["slug"] for r in _requests(results)] == [
         "sonatina9",
         "opus29",
@@ -432,7 +421,7 @@ def test_call_page_with_an_unreadable_deadline_is_skipped_and_counted() -> None:
         "call_opus29.html", ("do 16 września 2025 r. do godziny 14:00", "do odwołania")
     )
     assert _detail(spider, page, CALLS + "opus29") == []
-    assert _stat(spider, "pl_ncn/skipped_call/bad_deadline") == 1
+    assert problem_count(spider, "pl_ncn/skipped_call/bad_deadline") == 1
 
 
 def test_call_page_without_a_title_is_skipped_and_counted() -> None:
@@ -443,7 +432,7 @@ def test_call_page_without_a_title_is_skipped_and_counted() -> None:
         ('<meta property="og:title" content="OPUS 29">', ""),
     )
     assert _detail(spider, page, CALLS + "opus29") == []
-    assert _stat(spider, "pl_ncn/skipped_call/no_title") == 1
+    assert problem_count(spider, "pl_ncn/skipped_call/no_title") == 1
 
 
 def test_call_page_without_a_deadline_sentence_is_kept_with_a_problem() -> None:
@@ -454,7 +443,7 @@ def test_call_page_without_a_deadline_sentence_is_kept_with_a_problem() -> None:
     (call,) = _detail(spider, page, CALLS + "opus29")
     assert call.deadlines == []
     assert call.problems == ["no_deadline: no deadline sentence on the page"]
-    assert _stat(spider, "pl_ncn/no_deadline") == 1
+    assert problem_count(spider, "pl_ncn/no_deadline") == 1
 
 
 def test_unrecognised_applicants_are_a_problem_not_a_guess() -> None:
@@ -467,7 +456,7 @@ def test_unrecognised_applicants_are_a_problem_not_a_guess() -> None:
     (call,) = _detail(spider, page, CALLS + "opus29")
     assert call.applicant_types == []
     assert [p.split(":")[0] for p in call.problems] == ["applicants_unrecognised"]
-    assert _stat(spider, "pl_ncn/applicants_unrecognised") == 1
+    assert problem_count(spider, "pl_ncn/applicants_unrecognised") == 1
 
 
 # --- field helpers --------------------------------------------------------------------
@@ -579,4 +568,4 @@ def test_demo_pages_stay_open_until_2027() -> None:
         assert call.applicant_types
         assert [d.at.year for d in call.deadlines] == [2027]
         assert normalize_item(call, now=now).status is CallStatus.OPEN
-    assert _stat(spider, "pl_ncn/listing_date_unreadable") == 0
+    assert problem_count(spider, "pl_ncn/listing_date_unreadable") == 0

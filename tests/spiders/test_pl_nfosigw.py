@@ -12,13 +12,13 @@ from zoneinfo import ZoneInfo
 import pytest
 import scrapy
 from click.testing import CliRunner
-from scrapy.http import HtmlResponse, Request
 from scrapy.utils.test import get_crawler
 
 from spiders.items import FundingCall, call_to_json
 from spiders.pipelines import normalize_item, validate_item
 from spiders.sources.pl_nfosigw import SCHEDULE_URL, PlNfosigwSpider
 from tests.conftest import FIXTURES, ROOT
+from tests.spiders.helpers import problem_count, response_from
 from tracker.cli import cli
 from tracker.vocab import CallStatus, DatePrecision, Instrument
 
@@ -32,21 +32,12 @@ def _spider() -> PlNfosigwSpider:
     return PlNfosigwSpider.from_crawler(get_crawler(PlNfosigwSpider))
 
 
-def _response(body: bytes) -> HtmlResponse:
-    return HtmlResponse(SCHEDULE_URL, body=body, request=Request(SCHEDULE_URL))
-
-
 def _parse(body: bytes, spider: PlNfosigwSpider | None = None) -> list[FundingCall]:
-    return list((spider or _spider()).parse(_response(body)))
+    return list((spider or _spider()).parse(response_from(body, SCHEDULE_URL)))
 
 
 def _by_id(calls: list[FundingCall]) -> dict[str, FundingCall]:
     return {c.source_id: c for c in calls}
-
-
-def _stat(spider: PlNfosigwSpider, reason: str) -> int:
-    assert spider.crawler.stats is not None
-    return spider.crawler.stats.get_value(f"grants/problems/{reason}", 0)
 
 
 def _capture(shared: Path) -> Path:
@@ -142,7 +133,7 @@ def test_capture_links_codes_and_programmes(shared_fixtures: Path) -> None:
     # "http://ftc@nfosigw.gov.pl" is an e-mail address, not the call's page.
     assert heat.url == SCHEDULE_URL + "#fundusz-transformacji-cieplownictwa"
     assert heat.problems == ["link_not_a_page: http://ftc@nfosigw.gov.pl"]
-    assert _stat(spider, "pl_nfosigw/link_not_a_page") == 1
+    assert problem_count(spider, "pl_nfosigw/link_not_a_page") == 1
     feniks = calls["FENX.02.04-IW.01-001/26"]
     assert feniks.call_identifier == "FENX.02.04-IW.01-001/26"
     assert feniks.programme == (
@@ -201,8 +192,8 @@ def test_own_page_rounds_loans_links_and_problems() -> None:
     ]
     assert (labs.opening_date, labs.deadlines) == (None, [])  # "w trakcie ustalania"
     assert feniks.url == "https://www.gov.pl/web/nfosigw/fenx0205-iw01-00127"
-    assert _stat(spider, "pl_nfosigw/skipped_row/bad_date") == 1  # 2027-02-30
-    assert _stat(spider, "pl_nfosigw/unknown_state") == 1
+    assert problem_count(spider, "pl_nfosigw/skipped_row/bad_date") == 1  # 2027-02-30
+    assert problem_count(spider, "pl_nfosigw/unknown_state") == 1
 
 
 def test_continuation_without_a_programme_is_skipped_and_counted() -> None:
@@ -212,7 +203,7 @@ def test_continuation_without_a_programme_is_skipped_and_counted() -> None:
     spider = _spider()
     calls = _parse(html.encode(), spider)
     assert len(calls) == 4
-    assert _stat(spider, "pl_nfosigw/skipped_row/orphan_continuation") == 1
+    assert problem_count(spider, "pl_nfosigw/skipped_row/orphan_continuation") == 1
 
 
 def test_a_repeated_header_row_is_no_call() -> None:
@@ -224,7 +215,8 @@ def test_a_repeated_header_row_is_no_call() -> None:
     html = html.replace(section, header + section)
     spider = _spider()
     assert len(_parse(html.encode(), spider)) == 6
-    assert _stat(spider, "pl_nfosigw/skipped_row/bad_date") == 1  # only 2027-02-30
+    # Only 2027-02-30 is unreadable.
+    assert problem_count(spider, "pl_nfosigw/skipped_row/bad_date") == 1
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 import scrapy
 from click.testing import CliRunner
-from scrapy.http import HtmlResponse, Request
 from scrapy.utils.test import get_crawler
 
 from spiders.base import listing_hash
@@ -19,6 +18,7 @@ from spiders.pipelines import normalize_item, validate_item
 from spiders.sources._pl_parp_fields import source_ids
 from spiders.sources.pl_parp import PlParpSpider
 from tests.conftest import FIXTURES, ROOT
+from tests.spiders.helpers import problem_count, response_from
 from tracker.cli import cli
 from tracker.tagging import tag_call
 from tracker.vocab import (
@@ -39,16 +39,12 @@ def _spider() -> PlParpSpider:
     return PlParpSpider.from_crawler(get_crawler(PlParpSpider))
 
 
-def _response(body: bytes, url: str = LISTING, request: Request | None = None):
-    return HtmlResponse(url, body=body, request=request or Request(url))
-
-
 def _listing(spider: PlParpSpider, body: bytes) -> list[Any]:
-    return list(spider.parse(_response(body)))
+    return list(spider.parse(response_from(body, LISTING)))
 
 
 def _detail(spider: PlParpSpider, request: scrapy.Request, body: bytes) -> list[Any]:
-    response = _response(body, request.url, request)
+    response = response_from(body, request=request)
     return list(spider.parse_call(response, **request.cb_kwargs))
 
 
@@ -63,11 +59,6 @@ def _calls(results: list[Any]) -> list[FundingCall]:
 
 def _requests(results: list[Any]) -> list[scrapy.Request]:
     return [r for r in results if isinstance(r, scrapy.Request)]
-
-
-def _stat(spider: PlParpSpider, reason: str) -> int:
-    assert spider.crawler.stats is not None
-    return spider.crawler.stats.get_value(f"grants/problems/{reason}", 0)
 
 
 def _capture(shared: Path) -> bytes:
@@ -105,7 +96,7 @@ def test_capture_gives_one_call_per_href_and_title(shared_fixtures: Path) -> Non
         "program-horizon-bridge",
         "hrp.com.pl/projekty/przepis-na-rozwoj-czas-na-niskoemisyjna-gozpodarke",
     ]
-    assert _stat(spider, "pl_parp/offsite_link") == 2
+    assert problem_count(spider, "pl_parp/offsite_link") == 2
 
 
 def test_capture_first_call_in_full(shared_fixtures: Path) -> None:
@@ -200,7 +191,7 @@ def test_own_listing_vocabulary() -> None:
     unknown = calls["zielona-transformacja-msp"]
     assert unknown.programme is None and unknown.programme_codes == []
     assert unknown.problems == ["unknown_programme: schedule-feniks"]
-    assert _stat(spider, "pl_parp/unknown_programme") == 1
+    assert problem_count(spider, "pl_parp/unknown_programme") == 1
     month = calls["internacjonalizacja-msp"]
     assert month.opening_precision is DatePrecision.MONTH
     assert [d.precision for d in month.deadlines] == [DatePrecision.MONTH]
@@ -301,7 +292,7 @@ def test_missing_call_page_keeps_the_listing_facts() -> None:
     assert call.title == "Platformy startowe dla nowych pomysłów"
     assert call.problems == [f"detail_missing: {request.url}"]
     assert len(call.deadlines) == 1
-    assert _stat(spider, "pl_parp/detail_missing") == 1
+    assert problem_count(spider, "pl_parp/detail_missing") == 1
 
 
 def test_unknown_call_page_fails_loudly() -> None:
@@ -314,7 +305,7 @@ def test_unknown_call_page_fails_loudly() -> None:
 
 def test_call_page_on_its_own() -> None:
     url = f"{GRANTS}sciezka-smart"
-    response = _response((OWN / "call_sciezka-smart.html").read_bytes(), url)
+    response = response_from(OWN / "call_sciezka-smart.html", url)
     (call,) = list(_spider().parse_call(response))
     validate_item(call)
     assert (call.source_id, call.title) == ("sciezka-smart", "Ścieżka SMART")
@@ -357,8 +348,8 @@ def test_broken_tiles_are_skipped_and_counted() -> None:
     assert "bony-na-innowacje" not in calls
     assert "zielona-transformacja-msp" not in calls
     assert len(calls) == 4
-    assert _stat(spider, "pl_parp/bad_date") == 1
-    assert _stat(spider, "pl_parp/missing_title") == 1
+    assert problem_count(spider, "pl_parp/bad_date") == 1
+    assert problem_count(spider, "pl_parp/missing_title") == 1
 
 
 def test_unknown_date_label_is_a_broken_tile() -> None:
@@ -367,7 +358,7 @@ def test_unknown_date_label_is_a_broken_tile() -> None:
     calls = _by_id(_calls(_listing(spider, body)))
     # The first tile of Ścieżka SMART is gone; its repeat in January remains.
     assert len(calls["sciezka-smart"].deadlines) == 3
-    assert _stat(spider, "pl_parp/unknown_date_label") == 1
+    assert problem_count(spider, "pl_parp/unknown_date_label") == 1
 
 
 @pytest.mark.parametrize(
