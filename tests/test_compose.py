@@ -26,7 +26,9 @@ COMPOSE: dict[str, Any] = yaml.safe_load(COMPOSE_TEXT)
 APP_SERVICES = {n: s for n, s in COMPOSE["services"].items() if "build" in s}
 JOBS = ("crawl", "digest", "members")
 # What may differ between app services; everything else comes from `x-app`.
-PER_SERVICE_KEYS = {"command", "profiles", "depends_on"}
+# The long-running desk also publishes a port and restarts; nothing else differs.
+LONG_RUNNING = ("web",)
+PER_SERVICE_KEYS = {"command", "profiles", "depends_on", "ports", "restart"}
 
 SECRET_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|API_KEY")
 # ${VAR}, ${VAR:?msg}, ${VAR:-default}...; `$${VAR}` is an escape for the container.
@@ -53,7 +55,7 @@ def _resolve(argv: list[str]) -> tuple[click.Command, list[str], click.Context]:
 
 
 def test_app_services_share_one_definition() -> None:
-    assert set(APP_SERVICES) == {"migrate", *JOBS}
+    assert set(APP_SERVICES) == {"migrate", *JOBS, *LONG_RUNNING}
     shared = [
         {k: v for k, v in service.items() if k not in PER_SERVICE_KEYS}
         for service in APP_SERVICES.values()
@@ -145,3 +147,13 @@ def test_dockerfile_runs_the_grants_script() -> None:
     assert json.loads(instructions["ENTRYPOINT"]) == ["grants"]
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     assert pyproject["project"]["scripts"]["grants"] == "tracker.cli:cli"
+
+
+def test_the_desk_runs_on_and_listens_on_loopback_only() -> None:
+    web = COMPOSE["services"]["web"]
+    assert web["command"][:1] == ["web"]
+    assert web["restart"] == "unless-stopped"
+    assert web["ports"] == ["127.0.0.1:8000:8000"]
+    assert web["depends_on"]["migrate"] == {
+        "condition": "service_completed_successfully"
+    }

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from tracker.cli import crawl, db, demo, digest, members, parse, sources
+from tracker.cli import crawl, db, demo, digest, members, parse, sources, users, web
 from tracker.db import SchemaNotReady, check_schema
 
 # Commands that work without the configured database being migrated.
@@ -38,3 +38,5 @@ cli.add_command(members.members)
 cli.add_command(digest.digest)
 cli.add_command(demo.demo)
 cli.add_command(sources.sources)
+cli.add_command(users.users)
+cli.add_command(web.web)

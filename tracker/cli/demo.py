@@ -13,7 +13,7 @@ import click
     help="The demo ignores DATABASE_URL so that it never writes to a real database.",
 )
 def demo(database_url: str) -> None:
-    """Crawl replayed EU portal responses, tag, and mail two digests to var/outbox/."""
+    """Crawl six replayed sources, tag, and mail two digests to var/outbox/."""
     from tracker.demo.run import run_demo  # the demo pulls in the SMTP server
 
     run_demo(click.echo, database_url)

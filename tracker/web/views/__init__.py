@@ -1,0 +1,1 @@
+"""The desk's pages and actions, one module per area."""
