@@ -69,6 +69,7 @@ def test_parse_with_tags() -> None:
     assert result.exit_code == 0, result.output
     calls = {c["source_id"]: c for c in _lines(result.stdout)}
     for call in calls.values():
+        assert 0 <= call["relevance"] <= 1
         for tag in call["tags"]:
             assert set(tag) == {"tag", "origin", "evidence"}
     health = {t["tag"]: t for t in calls["HORIZON-HLTH-2026-01-DISEASE-07"]["tags"]}
@@ -76,6 +77,26 @@ def test_parse_with_tags() -> None:
     assert health["health"]["evidence"] == "programme: HORIZON-HLTH-2026-01-DISEASE-07"
     cbe = {t["tag"] for t in calls["HORIZON-JU-CBE-2026-IAFlag-02"]["tags"]}
     assert {"bioeconomy", "biotech"} <= cbe
+
+
+def test_parse_tags_put_the_domains_first_then_subtopics_and_facets() -> None:
+    result = _invoke("eu_ft_portal", str(PAGE_1), "--tags", "--now", NOW)
+    call = next(
+        c
+        for c in _lines(result.stdout)
+        if c["source_id"] == "HORIZON-HLTH-2026-01-DISEASE-07"
+    )
+    names = [t["tag"] for t in call["tags"]]
+    assert names[:2] == ["health", "pharma"]  # the domain tags by their names
+    assert "pharma/vaccines" in names
+    assert {"geo:eu", "origin:eu", "instrument:grant"} <= set(names)
+    assert names.index("pharma/vaccines") < names.index("geo:eu")
+    assert call["relevance"] >= 0.9  # programme code plus a second domain
+
+
+def test_parse_without_tags_prints_no_tags() -> None:
+    result = _invoke("eu_ft_portal", str(PAGE_1), "--now", NOW)
+    assert all("tags" not in c and "relevance" not in c for c in _lines(result.stdout))
 
 
 def test_unknown_slug_fails_clearly() -> None:

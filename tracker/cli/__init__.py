@@ -7,11 +7,22 @@ import sys
 
 import click
 
-from tracker.cli import crawl, db, demo, digest, members, parse, sources, users, web
+from tracker.cli import (
+    crawl,
+    db,
+    demo,
+    digest,
+    members,
+    parse,
+    sources,
+    tags,
+    users,
+    web,
+)
 from tracker.db import SchemaNotReady, check_schema
 
 # Commands that work without the configured database being migrated.
-NO_SCHEMA_NEEDED = {"db", "demo", "parse"}
+NO_SCHEMA_NEEDED = {"db", "demo", "parse", "tags"}
 
 
 @click.group()
@@ -38,5 +49,6 @@ cli.add_command(members.members)
 cli.add_command(digest.digest)
 cli.add_command(demo.demo)
 cli.add_command(sources.sources)
+cli.add_command(tags.tags)
 cli.add_command(users.users)
 cli.add_command(web.web)

@@ -26,7 +26,7 @@ from scrapy.utils.test import get_crawler
 
 from spiders.items import FundingCall, call_to_json
 from spiders.pipelines import normalize_item, validate_item
-from tracker.tagging import tag_call
+from tracker.tagging import relevance_score, tag_call
 
 logger = logging.getLogger(__name__)
 
@@ -114,11 +114,16 @@ def default_url(spider_cls: type[scrapy.Spider], path: Path) -> str:
     )
 
 
-def _tags(call: FundingCall) -> list[dict[str, str]]:
-    return [
-        {"tag": str(m.tag), "origin": str(m.origin), "evidence": m.evidence}
-        for m in tag_call(call)
-    ]
+def _tags(call: FundingCall) -> dict[str, Any]:
+    """The call's tags (domains first, by their names) and its relevance score."""
+    matches = tag_call(call)
+    return {
+        "tags": [
+            {"tag": str(m.tag), "origin": str(m.origin), "evidence": m.evidence}
+            for m in matches
+        ],
+        "relevance": relevance_score(matches),
+    }
 
 
 @click.command()
@@ -129,7 +134,11 @@ def _tags(call: FundingCall) -> list[dict[str, str]]:
 @click.option("--url", help="URL the saved page came from (default: the spider's).")
 @click.option("--callback", default="parse", show_default=True, help="Spider method.")
 @click.option("--meta", default="{}", help="Request meta as a JSON object.")
-@click.option("--tags", is_flag=True, help="Add the domain tags of each call.")
+@click.option(
+    "--tags",
+    is_flag=True,
+    help="Add each call's tags (domains, sub-topics, facets) and relevance score.",
+)
 @click.option(
     "--now",
     type=click.DateTime(["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"]),
@@ -200,7 +209,7 @@ def _print_calls(results: list[Any], tags: bool, now: datetime | None) -> None:
             continue
         data = call_to_json(normalize_item(result, now=now))
         if tags:
-            data["tags"] = _tags(result)
+            data.update(_tags(result))
         click.echo(json.dumps(data, ensure_ascii=False))
     if dropped:
         click.echo(f"note: dropped {dropped} invalid call(s)", err=True)

@@ -1,0 +1,1 @@
+"""Measuring the tagger against hand-made labels (`grants tags evaluate`)."""
