@@ -62,6 +62,25 @@ class Settings:
     DIGEST_MIN_RELEVANCE: str = _setting(
         "0.3", "Relevance (0..1) a call needs to reach digests in threshold mode"
     )
+    SMTP_CONCURRENCY: str = _setting(
+        "4", "Messages handed to the SMTP relay at the same time"
+    )
+    SMTP_RATE_PER_MINUTE: str = _setting(
+        "120", "At most this many messages a minute (the relay's sending limit)"
+    )
+    UNSUBSCRIBE_MAILTO: str = _setting(
+        "", "Address for mailto unsubscribe requests; empty: the MAIL_FROM address"
+    )
+    SCHEDULE_CRAWL: str = _setting(
+        "05:00", "Daily crawl of every source (HH:MM, TIMEZONE)"
+    )
+    SCHEDULE_DIGEST: str = _setting("mon 07:00", "Weekly digest (day HH:MM, TIMEZONE)")
+    SCHEDULE_REMINDERS: str = _setting(
+        "08:00", "Daily deadline reminders (HH:MM, TIMEZONE)"
+    )
+    SCHEDULE_HEALTH: str = _setting(
+        "09:00", "Daily crawl-health check and alert mail (HH:MM, TIMEZONE)"
+    )
     PUBLIC_BASE_URL: str = _setting(
         "http://localhost:8000", "Base URL used in links inside emails"
     )
@@ -73,6 +92,14 @@ class Settings:
     @property
     def smtp_timeout(self) -> float:
         return float(self.SMTP_TIMEOUT)
+
+    @property
+    def smtp_concurrency(self) -> int:
+        return int(self.SMTP_CONCURRENCY)
+
+    @property
+    def smtp_rate_per_minute(self) -> int:
+        return int(self.SMTP_RATE_PER_MINUTE)
 
     @property
     def digest_min_relevance(self) -> float:

@@ -72,9 +72,24 @@ class CrawlOutcome(StrEnum):
 
 
 class DeliveryStatus(StrEnum):
+    """A message's way out. `sending` is committed just before the SMTP DATA
+    command: a run that dies after it cannot know whether the message left, so
+    the row becomes `uncertain` for a coordinator rather than being sent twice."""
+
     PENDING = "pending"
+    SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
+    UNCERTAIN = "uncertain"
+
+
+class Frequency(StrEnum):
+    WEEKLY = "weekly"
+    OFF = "off"
+
+
+class FeedbackKind(StrEnum):
+    NOT_RELEVANT = "not_relevant"
 
 
 class AlertKind(StrEnum):

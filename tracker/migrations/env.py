@@ -11,6 +11,14 @@ config = context.config
 target_metadata = Base.metadata
 
 
+# Tables other libraries own in the same database (APScheduler's job store).
+FOREIGN_TABLES = {"apscheduler_jobs"}
+
+
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    return not (type_ == "table" and name in FOREIGN_TABLES)
+
+
 def run_migrations_online() -> None:
     engine = config.attributes.get("engine") or get_engine()
     with engine.connect() as connection:
@@ -19,6 +27,7 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             compare_server_default=True,
             render_as_batch=connection.dialect.name == "sqlite",
+            include_object=include_object,
         )
         with context.begin_transaction():
             context.run_migrations()

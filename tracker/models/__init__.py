@@ -3,7 +3,14 @@
 from tracker.models.base import NAMING_CONVENTION, Base, utcnow
 from tracker.models.calls import Call, CallDeadline, CallTag, CallVersion, Source
 from tracker.models.crawls import Alert, CrawlRun
-from tracker.models.people import DigestDelivery, Member, ReviewLog, User
+from tracker.models.people import (
+    DigestDelivery,
+    Member,
+    MemberFeedback,
+    ReminderDelivery,
+    ReviewLog,
+    User,
+)
 
 __all__ = [
     "NAMING_CONVENTION",
@@ -16,6 +23,8 @@ __all__ = [
     "CrawlRun",
     "DigestDelivery",
     "Member",
+    "MemberFeedback",
+    "ReminderDelivery",
     "ReviewLog",
     "Source",
     "User",

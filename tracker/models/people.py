@@ -17,7 +17,10 @@ from tracker.models.base import Base, utcnow
 from tracker.models.calls import Call
 from tracker.types import str_enum
 from tracker.vocab import (
+    ApplicantType,
     DeliveryStatus,
+    FeedbackKind,
+    Frequency,
     Language,
     ReviewAction,
 )
@@ -33,9 +36,69 @@ class Member(Base):
     interests: Mapped[list] = mapped_column(default=list)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    organisation: Mapped[str | None] = mapped_column(String(300))
+    # A hard eligibility filter: an SME is not sent calls only universities enter.
+    applicant_type: Mapped[ApplicantType | None] = mapped_column(
+        str_enum(ApplicantType)
+    )
+    region: Mapped[str | None] = mapped_column(String(100))
+    frequency: Mapped[Frequency] = mapped_column(
+        str_enum(Frequency), default=Frequency.WEEKLY, server_default="weekly"
+    )
+    # Days before a deadline on which a reminder goes out.
+    reminder_offsets: Mapped[list] = mapped_column(default=lambda: [14, 3])
+    # Part of every signed link (unsubscribe, preferences, feeds): bumping it
+    # revokes them all at once.
+    token_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    unsubscribed_at: Mapped[datetime | None]
+    # A permanent delivery failure (5xx for the address): coordinators check it.
+    flagged_at: Mapped[datetime | None]
+    flag_reason: Mapped[str | None] = mapped_column(Text)
 
     def __repr__(self) -> str:
         return f"Member(email={self.email!r})"
+
+
+class MemberFeedback(Base):
+    """A member's "not relevant" on a call, for the coordinators and the tagger."""
+
+    __tablename__ = "member_feedback"
+    __table_args__ = (UniqueConstraint("member_id", "call_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    call_id: Mapped[int] = mapped_column(
+        ForeignKey("calls.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[FeedbackKind] = mapped_column(str_enum(FeedbackKind))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    member: Mapped[Member] = relationship()
+    call: Mapped[Call] = relationship()
+
+
+class ReminderDelivery(Base):
+    """At most one reminder per member, call, cut-off and offset (days before)."""
+
+    __tablename__ = "reminder_deliveries"
+    __table_args__ = (
+        UniqueConstraint("member_id", "call_id", "deadline_at", "offset_days"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"))
+    deadline_at: Mapped[datetime]
+    offset_days: Mapped[int]
+    status: Mapped[DeliveryStatus] = mapped_column(str_enum(DeliveryStatus))
+    message_id: Mapped[str] = mapped_column(String(300))
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+
+    member: Mapped[Member] = relationship()
+    call: Mapped[Call] = relationship()
 
 
 class DigestDelivery(Base):
