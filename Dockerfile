@@ -16,11 +16,17 @@ COPY tracker ./tracker
 COPY spiders ./spiders
 COPY digests ./digests
 
+# The two checks fail the build rather than the first job: the entry point must
+# start, and schedules and digests need the time zone database (Europe/Warsaw).
 RUN pip install . \
+    && grants --help > /dev/null \
+    && python -c "import zoneinfo; zoneinfo.ZoneInfo('Europe/Warsaw')" \
     && useradd --create-home --uid 10001 grants \
     && mkdir -p /app/var \
     && chown grants /app/var
 
 USER grants
+# `grants schedule` stops on SIGTERM once its running jobs are done.
+STOPSIGNAL SIGTERM
 ENTRYPOINT ["grants"]
 CMD ["--help"]

@@ -7,4 +7,10 @@ The pieces a caller needs:
 - `digests.render.render_digest(context, settings)`: the email.
 - `digests.send.send_weekly_digests(sessions, settings, period, now)`: all members,
   at most one email per member and week.
+- `digests.build.matching_calls(session, member, now)`: a member's whole list
+  (their page and feeds).
+- `digests.ics.build_calendar(items, ...)`: the deadlines as iCalendar (the
+  attachment and the feed).
+- `digests.reminders.send_reminders(sessions, settings, now)`: deadline reminders
+  due today.
 """

@@ -3,10 +3,14 @@
 Nothing here formats or translates; `digests.render` does that for the
 member's language. Status is always recomputed from the dates at `now`,
 because a stored status goes stale between crawls.
+
+`matching_calls` is the member's whole list (the web page and the private
+feeds); `build_digest` sorts the same calls into the week's sections.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -19,10 +23,13 @@ from digests.period import Period, news_window
 from tracker.config import get_settings
 from tracker.models import Call, CallDeadline, CallTag, CallVersion, Member
 from tracker.status import status_of
-from tracker.vocab import CallStatus, DatePrecision, Language, ReviewState
+from tracker.vocab import CallStatus, DatePrecision, Frequency, Language, ReviewState
 
+# In the order a digest shows them; a call appears in the first that fits.
+SECTIONS = ("picks", "new", "changed", "closing_soon", "forthcoming", "other")
+# A digest is read in a minute or two; the rest is one click away.
+SECTION_LIMIT = 10
 CLOSING_SOON = timedelta(days=14)
-OTHER_LIMIT = 10
 
 
 @dataclass(frozen=True)
@@ -50,16 +57,22 @@ class CallItem:
     url: str
     status: CallStatus
     opening_date: datetime | None
-    deadline: Deadline | None
+    deadline: Deadline | None  # the next cut-off
     budget_amount: Decimal | None
     budget_currency: str | None
+    # Why the member sees it: their interests among the call's tags, with
+    # the sub-topics ("health/vaccines") of the domains they follow.
     matched_tags: tuple[str, ...]
     changes: tuple[FieldChange, ...] = ()
+    deadlines: tuple[Deadline, ...] = ()  # every cut-off still ahead, in order
 
 
 @dataclass(frozen=True)
 class DigestContext:
-    """Everything the templates need; sections are disjoint and sorted by deadline."""
+    """Everything the templates need; sections are disjoint and sorted by deadline.
+
+    Each section holds at most SECTION_LIMIT calls; `more` counts the rest.
+    """
 
     member_id: int
     member_email: str
@@ -70,31 +83,29 @@ class DigestContext:
     now: datetime
     since: datetime
     timezone: str
+    token_version: int = 1  # signs the member's links (tracker.tokens)
     picks: tuple[CallItem, ...] = ()
     new: tuple[CallItem, ...] = ()
     changed: tuple[CallItem, ...] = ()
     closing_soon: tuple[CallItem, ...] = ()
+    forthcoming: tuple[CallItem, ...] = ()
     other: tuple[CallItem, ...] = ()
-    other_more: int = 0
+    more: Mapping[str, int] = field(default_factory=dict)
     sections: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
-        names = ("picks", "new", "changed", "closing_soon", "other")
-        object.__setattr__(
-            self, "sections", tuple(n for n in names if getattr(self, n))
-        )
+        shown = tuple(n for n in SECTIONS if getattr(self, n))
+        object.__setattr__(self, "sections", shown)
+
+    @property
+    def items(self) -> tuple[CallItem, ...]:
+        """Every call shown, in reading order."""
+        return tuple(item for name in self.sections for item in getattr(self, name))
 
     @property
     def call_count(self) -> int:
         """Calls in the digest, counting those behind "and N more"."""
-        return (
-            len(self.picks)
-            + len(self.new)
-            + len(self.changed)
-            + len(self.closing_soon)
-            + len(self.other)
-            + self.other_more
-        )
+        return len(self.items) + sum(self.more.values())
 
     @property
     def is_empty(self) -> bool:
@@ -114,6 +125,38 @@ class Selection:
         return cls(settings.DIGEST_MODE, settings.digest_min_relevance)
 
 
+def wants_digest(member: Member) -> bool:
+    """Active, subscribed and on a weekly frequency: the only members mailed."""
+    return (
+        bool(member.active)
+        and member.unsubscribed_at is None
+        and member.frequency != Frequency.OFF
+    )
+
+
+def is_eligible(call: Call, member: Member) -> bool:
+    """A hard filter: an SME is never sent a call only universities may enter.
+
+    A call that names no applicant types is open to everyone as far as we
+    know; a member without a type cannot be filtered and sees every call.
+    """
+    kinds = call.applicant_types or []
+    return not kinds or member.applicant_type is None or member.applicant_type in kinds
+
+
+def matching_calls(
+    session: Session,
+    member: Member,
+    now: datetime,
+    selection: Selection | None = None,
+) -> list[CallItem]:
+    """Every current call for `member` (interests, eligibility), by deadline."""
+    interests = tuple(member.interests)
+    calls = _calls_for(session, member, now, selection)
+    items = (_item(call, interests, now, ()) for call in calls)
+    return sorted((i for i in items if i is not None), key=_by_deadline)
+
+
 def build_digest(
     session: Session,
     member: Member,
@@ -122,27 +165,22 @@ def build_digest(
     timezone: str | None = None,
     selection: Selection | None = None,
 ) -> DigestContext:
-    """The digest of `member` for `period`, as things stand at `now`."""
+    """The digest of `member` for `period`, as things stand at `now`.
+
+    Empty for a member who wants no digest (see `wants_digest`).
+    """
     timezone = timezone or get_settings().TIMEZONE
-    selection = selection or Selection.from_settings()
     since, until = news_window(period, now, timezone)
     interests = tuple(member.interests)
-    calls = _live_matching_calls(session, interests, now, selection)
+    calls = _calls_for(session, member, now, selection) if wants_digest(member) else []
     changes = _changes_in_window(session, [c.id for c in calls], since, until)
-    sections: dict[str, list[CallItem]] = {
-        "picks": [],
-        "new": [],
-        "changed": [],
-        "closing_soon": [],
-        "other": [],
-    }
+    sections: dict[str, list[CallItem]] = {name: [] for name in SECTIONS}
     for call in calls:
         item = _item(call, interests, now, changes.get(call.id, ()))
         if item is not None:
             sections[_section(call, item, since, until, now)].append(item)
     for items in sections.values():
         items.sort(key=_by_deadline)
-    other = sections["other"]
     return DigestContext(
         member_id=member.id,
         member_email=member.email,
@@ -153,13 +191,22 @@ def build_digest(
         now=now,
         since=since,
         timezone=timezone,
-        picks=tuple(sections["picks"]),
-        new=tuple(sections["new"]),
-        changed=tuple(sections["changed"]),
-        closing_soon=tuple(sections["closing_soon"]),
-        other=tuple(other[:OTHER_LIMIT]),
-        other_more=max(0, len(other) - OTHER_LIMIT),
+        token_version=member.token_version or 1,
+        more={
+            name: len(items) - SECTION_LIMIT
+            for name, items in sections.items()
+            if len(items) > SECTION_LIMIT
+        },
+        **{name: tuple(items[:SECTION_LIMIT]) for name, items in sections.items()},
     )
+
+
+def _calls_for(
+    session: Session, member: Member, now: datetime, selection: Selection | None
+) -> list[Call]:
+    selection = selection or Selection.from_settings()
+    calls = _live_matching_calls(session, tuple(member.interests), now, selection)
+    return [call for call in calls if is_eligible(call, member)]
 
 
 def _live_matching_calls(
@@ -201,7 +248,11 @@ def _live_matching_calls(
             has_tag,
             or_(~has_deadline, deadline_ahead),
         )
-        .options(selectinload(Call.deadlines), selectinload(Call.tags))
+        .options(
+            selectinload(Call.deadlines),
+            selectinload(Call.tags),
+            selectinload(Call.duplicates).selectinload(Call.tags),
+        )
         .order_by(Call.id)
     )
     return list(session.scalars(query))
@@ -245,8 +296,11 @@ def _item(
     status = status_of(call, now)
     if status is CallStatus.CLOSED:
         return None
-    ahead = [d for d in call.deadlines if d.at > now]
-    next_deadline = min(ahead, key=lambda d: d.at) if ahead else None
+    ahead = tuple(
+        Deadline(d.at, d.precision, d.label)
+        for d in sorted(call.deadlines, key=lambda d: d.at)
+        if d.at > now
+    )
     return CallItem(
         id=call.id,
         # Scraped text may carry line breaks; a digest line must not.
@@ -256,22 +310,33 @@ def _item(
         url=call.url,
         status=status,
         opening_date=call.opening_date,
-        deadline=(
-            Deadline(next_deadline.at, next_deadline.precision, next_deadline.label)
-            if next_deadline
-            else None
-        ),
+        deadline=ahead[0] if ahead else None,
         budget_amount=call.budget_amount,
         budget_currency=call.budget_currency,
-        matched_tags=tuple(sorted({t.tag for t in call.tags} & set(interests))),
+        matched_tags=_reasons(call, interests),
         changes=changes,
+        deadlines=ahead,
+    )
+
+
+def _reasons(call: Call, interests: tuple[str, ...]) -> tuple[str, ...]:
+    """The call's live tags (its merged copies' too) that the member follows.
+
+    Sorted, so a domain is followed by its sub-topics: ("health",
+    "health/vaccines", "pharma").
+    """
+    rows = [*call.tags, *(t for dup in call.duplicates for t in dup.tags)]
+    tags = {t.tag for t in rows if not t.suppressed}
+    wanted = set(interests)
+    return tuple(
+        sorted(t for t in tags if t in wanted or t.partition("/")[0] in wanted)
     )
 
 
 def _section(
     call: Call, item: CallItem, since: datetime, until: datetime, now: datetime
 ) -> str:
-    """Each call appears once, in the first section that fits."""
+    """Each call appears once, in the first section that fits (SECTIONS order)."""
     if call.pick:
         return "picks"
     if since <= call.first_seen_at <= until:
@@ -280,6 +345,8 @@ def _section(
         return "changed"
     if item.deadline and item.deadline.at - now <= CLOSING_SOON:
         return "closing_soon"
+    if item.status is CallStatus.FORTHCOMING:
+        return "forthcoming"
     return "other"
 
 

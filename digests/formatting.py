@@ -18,9 +18,11 @@ from babel.numbers import format_currency, format_decimal
 
 from digests.build import CallItem, Deadline, DigestContext, FieldChange
 from digests.i18n import N_, babel_locale, get_translations
+from tracker.tagging.taxonomy import default_taxonomy
 from tracker.vocab import CallStatus, DatePrecision, Language
 
-_NUMBERED_LABEL = re.compile(r"^(stage|cut-off) (\d+)$")
+# Spiders keep the source's words: "stage 2", "cut-off 3", "etap 1", "runda 2".
+_NUMBERED_LABEL = re.compile(r"^(stage|cut-off|etap|runda) (\d+)$", re.IGNORECASE)
 
 LABELS = {
     # Domains (member interests and call tags)
@@ -49,6 +51,7 @@ SECTION_TITLES = {
     "new": N_("New this week"),
     "changed": N_("Changed"),
     "closing_soon": N_("Closing soon"),
+    "forthcoming": N_("Forthcoming"),
     "other": N_("Other open calls"),
 }
 FIELD_LABELS = {
@@ -65,6 +68,7 @@ class Formatter:
     """Formats digest values for one language; used by the templates as `fmt`."""
 
     def __init__(self, language: Language | str, timezone: str, now: datetime):
+        self.language = Language(language)
         self.locale = babel_locale(language)
         self.tz = ZoneInfo(timezone)
         self.now = now
@@ -73,11 +77,37 @@ class Formatter:
         self.ngettext = translations.ngettext
 
     def label(self, value: str) -> str:
-        """A translated label for a vocabulary value; unknown values as they are."""
-        return self.gettext(LABELS[value]) if value in LABELS else value
+        """A translated label for a vocabulary value or a sub-topic
+        ("health/vaccines": the taxonomy's own label); others as they are."""
+        if value in LABELS:
+            return self.gettext(LABELS[value])
+        entry = default_taxonomy().by_tag().get(value) if "/" in value else None
+        if entry is None:
+            return value
+        text = entry.label_pl if self.language is Language.PL else entry.label_en
+        # Labels are capitalised for menus; here they run inside a sentence.
+        return text[:1].lower() + text[1:] if text[1:2].islower() else text
 
     def labels(self, values: tuple[str, ...] | list[str]) -> str:
         return ", ".join(self.label(v) for v in values)
+
+    def reasons(self, tags: tuple[str, ...] | list[str]) -> str:
+        """Why a call matched: "health (vaccines, diagnostics), pharmaceuticals".
+
+        A sub-topic is shown after its domain, or alone if the member follows
+        only the sub-topic.
+        """
+        groups: dict[str, list[str]] = {}
+        for tag in tags:
+            domain, _, sub = tag.partition("/")
+            key = domain if domain in tags else tag
+            groups.setdefault(key, [])
+            if sub and key == domain:
+                groups[key].append(self.label(tag))
+        return ", ".join(
+            f"{self.label(key)} ({', '.join(subs)})" if subs else self.label(key)
+            for key, subs in groups.items()
+        )
 
     def heading(self, section: str) -> str:
         return self.gettext(SECTION_TITLES[section])
@@ -121,12 +151,13 @@ class Formatter:
         return f"{text} ({self.deadline_label(deadline.label)})"
 
     def deadline_label(self, label: str) -> str:
-        """Spiders write "stage 2" or "cut-off 3"; say it in the reader's words."""
+        """A numbered stage or round in the reader's words; other labels as given."""
         match = _NUMBERED_LABEL.match(label)
         if match is None:
             return label
         kind, number = match.groups()
-        message = N_("stage %(num)s") if kind == "stage" else N_("cut-off %(num)s")
+        stage = kind.lower() in ("stage", "etap")
+        message = N_("stage %(num)s") if stage else N_("cut-off %(num)s")
         return self.gettext(message) % {"num": number}
 
     def days_left(self, deadline: Deadline | None) -> str | None:
@@ -169,21 +200,34 @@ class Formatter:
         """(field label, old value, new value) spelled out for a reader."""
         name = change.field
         label = self.gettext(FIELD_LABELS[name]) if name in FIELD_LABELS else name
-        return label, self._value(name, change.old), self._value(name, change.new)
+        old, new = change.old, change.new
+        if name == "deadlines" and isinstance(old, list) and isinstance(new, list):
+            gone = [v for v in old if v not in new]
+            came = [v for v in new if v not in old]
+            # One cut-off of three moved: show that one, not all three twice.
+            # One only added or only dropped reads better in the full lists.
+            if gone and came:
+                old, new = gone, came
+        return label, self._value(name, old), self._value(name, new)
 
     def summary(self, context: DigestContext) -> str:
         """The counts of the subject and preheader: "2 new calls, 1 closing soon"."""
         ngettext, parts = self.ngettext, []
-        if n := len(context.new):
+        if n := len(context.picks) + context.more.get("picks", 0):
+            parts.append(
+                ngettext("%(num)d recommended call", "%(num)d recommended calls", n)
+                % {"num": n}
+            )
+        if n := len(context.new) + context.more.get("new", 0):
             parts.append(
                 ngettext("%(num)d new call", "%(num)d new calls", n) % {"num": n}
             )
-        if n := len(context.changed):
+        if n := len(context.changed) + context.more.get("changed", 0):
             parts.append(
                 ngettext("%(num)d changed call", "%(num)d changed calls", n)
                 % {"num": n}
             )
-        if n := len(context.closing_soon):
+        if n := len(context.closing_soon) + context.more.get("closing_soon", 0):
             parts.append(
                 ngettext("%(num)d call closing soon", "%(num)d calls closing soon", n)
                 % {"num": n}

@@ -12,6 +12,16 @@ To refresh after changing a template or a marked string::
 
 then translate the new entries in both `.po` files (the tests list any missing)
 and drop the placeholder header lines `update` adds.
+
+Deadline reminders have a domain of their own, "reminders", whose strings live
+in `digests/reminders.py` only, marked with `R_`/`RN_` (keywords the command
+above does not know, so the two catalogues never mix)::
+
+    .venv/bin/pybabel extract --no-default-keywords -k R_ -k RN_:1,2 \
+        -o digests/locale/reminders.pot --no-location --omit-header \
+        digests/reminders.py
+    .venv/bin/pybabel update -D reminders -i digests/locale/reminders.pot \
+        -d digests/locale --no-fuzzy-matching --ignore-obsolete --width 88
 """
 
 from __future__ import annotations
@@ -29,6 +39,7 @@ from tracker.vocab import Language
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "messages"
+REMINDERS = "reminders"
 
 # Babel locales for formatting. British English: day-month-year and a 24-hour
 # clock read naturally to Polish members writing in English.
@@ -40,20 +51,20 @@ def N_(message: str) -> str:
     return message
 
 
-def po_path(language: Language | str) -> Path:
-    return LOCALE_DIR / str(language) / "LC_MESSAGES" / f"{DOMAIN}.po"
+def po_path(language: Language | str, domain: str = DOMAIN) -> Path:
+    return LOCALE_DIR / str(language) / "LC_MESSAGES" / f"{domain}.po"
 
 
 @cache
-def get_translations(language: Language | str) -> Translations:
-    """The compiled catalogue of `language` (a `Language` or its value)."""
+def get_translations(language: Language | str, domain: str = DOMAIN) -> Translations:
+    """The compiled catalogue of `language` (a `Language` or its value) in `domain`."""
     language = Language(language)
-    with po_path(language).open("rb") as po:
-        catalog = read_po(po, locale=str(language), domain=DOMAIN)
+    with po_path(language, domain).open("rb") as po:
+        catalog = read_po(po, locale=str(language), domain=domain)
     buffer = BytesIO()
     write_mo(buffer, catalog)
     buffer.seek(0)
-    return Translations(fp=buffer, domain=DOMAIN)
+    return Translations(fp=buffer, domain=domain)
 
 
 @cache

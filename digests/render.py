@@ -1,15 +1,20 @@
-"""Rendering a digest into a `multipart/alternative` email, text part first.
+"""Rendering a digest into an email: text and HTML alternatives, and a calendar.
 
-Templates live one folder per email (warehouse-style): `weekly/subject.txt`,
-`weekly/body.txt` (written for reading, not stripped HTML) and
-`weekly/body.html`, extending `base/` (not `_base/`: pybabel skips folders
-whose name starts with "_").
+The message is multipart/mixed: a multipart/alternative (the text part first,
+written for reading, then the HTML part) and the deadlines as an iCalendar
+attachment. Templates live one folder per email (warehouse-style):
+`weekly/subject.txt`, `weekly/body.txt` and `weekly/body.html`, extending
+`base/` (not `_base/`: pybabel skips folders whose name starts with "_").
+
+Every digest carries the member's signed links (digests.links), so rendering
+needs SECRET_KEY; without it there is no digest to send.
 """
 
 from __future__ import annotations
 
 from email.headerregistry import Address
 from email.message import EmailMessage
+from email.policy import Policy
 from email.utils import format_datetime, parseaddr
 from functools import cache
 from typing import Any
@@ -20,10 +25,18 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from digests.build import DigestContext
 from digests.formatting import Formatter
 from digests.i18n import get_translations
+from digests.ics import build_calendar, calendar_domain
+from digests.links import MemberLinks, member_links, unsubscribe_mailto
 from tracker.config import Settings, get_settings
+from tracker.models import Member
 from tracker.vocab import Language
 
 WEEKLY = "weekly"
+MIN_SECRET_KEY = 32  # tracker.tokens refuses shorter keys
+
+
+class MissingSecretKey(RuntimeError):
+    """SECRET_KEY is unset or too short to sign the links every digest carries."""
 
 
 @cache
@@ -56,15 +69,36 @@ def message_id(period: str, member_id: int, mail_from: str) -> str:
     return f"<digest-{period}-{member_id}@{domain}>"
 
 
+def links_for(context: DigestContext, settings: Settings) -> MemberLinks:
+    """The member's signed links, or a clear error if they cannot be signed."""
+    if len(settings.SECRET_KEY) < MIN_SECRET_KEY:
+        raise MissingSecretKey(
+            "SECRET_KEY is not set (or shorter than 32 characters): every digest "
+            "carries the member's signed links (unsubscribe, preferences, feeds). "
+            "Set SECRET_KEY to a long random value, the same as the web app's."
+        )
+    # A transient stand-in: signing needs only the id and the links' version.
+    member = Member(id=context.member_id, token_version=context.token_version)
+    return member_links(settings, member)
+
+
 def render_templates(
-    name: str, context: DigestContext, settings: Settings
+    name: str,
+    context: DigestContext,
+    settings: Settings,
+    attachment: str | None = None,
 ) -> tuple[str, str, str]:
-    """(subject, text, html) of email `name` for the member's language."""
+    """(subject, text, html) of email `name` for the member's language.
+
+    `attachment` is the calendar's file name when one goes with the email.
+    """
     env = environment(context.language)
     fmt = Formatter(context.language, context.timezone, context.now)
     values: dict[str, Any] = {
         "ctx": context,
         "fmt": fmt,
+        "links": links_for(context, settings),
+        "attachment": attachment,
         "language": str(context.language),
         "recipient_name": context.member_name,
         "sender_name": parseaddr(settings.MAIL_FROM)[0] or settings.MAIL_FROM,
@@ -83,7 +117,18 @@ def render_digest(
 ) -> EmailMessage:
     """The weekly digest as an email ready to hand to an SMTP server."""
     settings = settings or get_settings()
-    subject, text, html = render_templates(WEEKLY, context, settings)
+    gettext = get_translations(context.language).gettext
+    calendar = build_calendar(
+        context.items,
+        name=gettext("Funding call deadlines"),
+        now=context.now,
+        domain=calendar_domain(settings),
+        language=context.language,
+        timezone=context.timezone,
+    )
+    filename = gettext("deadlines.ics") if b"BEGIN:VEVENT" in calendar else None
+    subject, text, html = render_templates(WEEKLY, context, settings, filename)
+    links = links_for(context, settings)
     message = EmailMessage()
     message["Subject"] = subject
     message["From"] = settings.MAIL_FROM
@@ -96,13 +141,49 @@ def render_digest(
     message["Message-ID"] = message_id(
         str(context.period), context.member_id, settings.MAIL_FROM
     )
-    # mailto only: there is no web endpoint for RFC 8058 one-click yet.
-    sender = parseaddr(settings.MAIL_FROM)[1]
-    if sender:
-        message["List-Unsubscribe"] = f"<mailto:{sender}?subject=unsubscribe>"
+    # RFC 2369 and RFC 8058: the https link unsubscribes with one POST from
+    # the mail provider's button; mailto serves clients without it.
+    urls = [links.unsubscribe]
+    if "@" in (address := unsubscribe_mailto(settings)):
+        urls.append(f"mailto:{address}?subject=unsubscribe")
+    message["List-Unsubscribe"] = UrlHeader(
+        "List-Unsubscribe", ", ".join(f"<{url}>" for url in urls)
+    )
+    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     # Quoted-printable keeps Polish text 7-bit safe for any relay.
     message.set_content(text, cte="quoted-printable")
     message.add_alternative(html, subtype="html", cte="quoted-printable")
+    if filename:
+        message.add_attachment(
+            calendar,
+            maintype="text",
+            subtype="calendar",
+            filename=filename,
+            params={"method": "PUBLISH", "charset": "utf-8"},
+        )
     # After the parts exist: making a multipart moves Content-* headers into them.
     message["Content-Language"] = str(context.language)
     return message
+
+
+class UrlHeader(str):
+    """A header of <URL>s, written out as given, one URL a line.
+
+    The email package folds an unstructured header longer than 78 characters
+    into RFC 2047 encoded words, and a signed URL always is: mail providers
+    would then find no URL in List-Unsubscribe. An object with `name` and
+    `fold` is stored and written as it is by every `email.policy`, including
+    the SMTP policy aiosmtplib flattens with. (A line up to 998 characters
+    is allowed, RFC 5322 §2.1.1.)
+    """
+
+    name: str
+
+    def __new__(cls, name: str, value: str) -> UrlHeader:
+        header = super().__new__(cls, value)
+        header.name = name
+        return header
+
+    def fold(self, *, policy: Policy) -> str:
+        separator = "," + policy.linesep + " "
+        return f"{self.name}: {separator.join(self.split(', '))}{policy.linesep}"

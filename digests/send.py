@@ -1,128 +1,209 @@
-"""Sending weekly digests: at most one email per member and week, ever.
+"""Sending mail that never gets lost and never goes out twice.
 
-Every (member, period) has one `DigestDelivery` row (unique in the schema).
-A run claims the row in its own committed transaction before talking to SMTP
-and marks it sent in another one afterwards, so a crash, a rerun or a second
-runner cannot send a digest that is already marked sent. Failed and pending
-rows are retried by later runs. A crash between SMTP's "250 OK" and the
-"sent" commit means one duplicate at worst; the Message-ID is the same
-for every attempt, so mail clients can recognise it.
-
-A member with nothing to read gets no email and no row: nothing was sent,
-so a later run in the same week may still send if matching calls appear.
+The status machine of the delivery rows is in `digests.ledger`, the SMTP side
+in `digests.outbox`; here a run's workers tie them together (`Mailer`), and
+the weekly digest goes out with them. A 5xx for the recipient also flags the
+member (`Member.flagged_at`) for the coordinators.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
-from typing import Literal
+from typing import Any
 
-import aiosmtplib
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from digests.build import build_digest
+from digests.ledger import (
+    Claim,
+    Ledger,
+    LostClaim,
+    Outcome,
+    SendReport,
+    claim,
+    flag_member,
+    receiving_members,
+    triage,
+)
+from digests.outbox import (
+    Deliver,
+    HookConnection,
+    RateLimiter,
+    RetryPolicy,
+    SmtpConnection,
+    deliver_with_retry,
+    is_temporary,
+    refused_for_good,
+    send_message,
+    smtp_options,
+)
 from digests.period import Period
-from digests.render import message_id, render_digest
+from digests.render import render_digest
 from tracker.config import Settings
 from tracker.models import DigestDelivery, Member, utcnow
 from tracker.storage import refresh_statuses
 from tracker.vocab import DeliveryStatus
 
 log = logging.getLogger(__name__)
+_S = DeliveryStatus
 
-Deliver = Callable[[EmailMessage], Awaitable[object]]
+# What callers imported from here before the split (alerts, tests, the CLI).
+__all__ = [
+    "Hooks",
+    "Mailer",
+    "RateLimiter",
+    "RetryPolicy",
+    "SendReport",
+    "deliver_with_retry",
+    "resend_digest",
+    "send_message",
+    "send_weekly_digests",
+    "smtp_options",
+]
+
+
+def _nothing(email: str) -> None:
+    return None
 
 
 @dataclass(frozen=True)
-class RetryPolicy:
-    """Temporary SMTP failures are retried `attempts` times within one run.
+class Hooks:
+    """Seams for fault-injection tests, called with the recipient's address."""
 
-    The wait doubles from `backoff` seconds; tests set it to zero.
+    accepted: Callable[[str], None] = _nothing  # the server said 250, not recorded
+    recorded: Callable[[str], None] = _nothing  # "sent" is committed
+
+
+@dataclass(frozen=True)
+class Job:
+    """One email ready to go, and the delivery rows it stands for."""
+
+    message: EmailMessage
+    model: Ledger
+    keys: tuple[dict[str, Any], ...]
+    what: str  # for the flag reason: "digest 2026-W48"
+    sent_values: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Task:
+    """A member to consider; `prepare` builds their email or says why there is none.
+
+    `prepare` runs when a worker takes the task, so its status checks are fresh.
     """
 
-    attempts: int = 3
-    backoff: float = 2.0
-
-
-Outcome = Literal["sent", "skipped_empty", "already_sent", "failed"]
+    email: str
+    member_id: int
+    prepare: Callable[[], Job | Outcome]
 
 
 @dataclass
-class SendReport:
-    """How many members got each outcome; `outcomes` and `errors` say who."""
+class Mailer:
+    """The sending side of a run: workers, connections, pacing, retries."""
 
-    sent: int = 0
-    skipped_empty: int = 0
-    already_sent: int = 0
-    failed: int = 0
-    outcomes: dict[str, Outcome] = field(default_factory=dict)  # email -> outcome
-    errors: dict[str, str] = field(default_factory=dict)  # email -> last error
+    settings: Settings
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    deliver: Deliver | None = None  # replaces SMTP when given
+    hooks: Hooks = field(default_factory=Hooks)
+    limiter: RateLimiter | None = None  # default: SMTP_RATE_PER_MINUTE
 
-    @property
-    def ok(self) -> bool:
-        return not self.failed
+    async def run(
+        self, sessions: sessionmaker[Session], tasks: Sequence[Task]
+    ) -> SendReport:
+        """Work through `tasks` with SMTP_CONCURRENCY workers; report in task order."""
+        limiter = self.limiter or RateLimiter(self.settings.smtp_rate_per_minute)
+        results: list[tuple[Outcome, str | None]] = [("failed", None)] * len(tasks)
+        queue = iter(enumerate(tasks))  # shared: each worker takes the next task
 
-    def record(self, email: str, outcome: Outcome, error: str | None = None) -> None:
-        setattr(self, outcome, getattr(self, outcome) + 1)
-        self.outcomes[email] = outcome
-        if error:
-            self.errors[email] = error
+        async def worker() -> None:
+            connection = (
+                HookConnection(self.deliver)
+                if self.deliver
+                else SmtpConnection(self.settings)
+            )
+            try:
+                for index, task in queue:
+                    results[index] = await self._one(
+                        sessions, task, connection, limiter
+                    )
+            finally:
+                await connection.close()
 
-    def emails(self, outcome: Outcome) -> list[str]:
-        """Addresses with `outcome`, in sending order."""
-        return [email for email, done in self.outcomes.items() if done == outcome]
+        workers = max(1, min(self.settings.smtp_concurrency, len(tasks)))
+        await asyncio.gather(*(worker() for _ in range(workers)))
+        report = SendReport()
+        for task, (outcome, error) in zip(tasks, results, strict=True):
+            report.record(task.email, outcome, error)
+        return report
 
-
-def smtp_options(settings: Settings) -> dict[str, object]:
-    """aiosmtplib keyword arguments from the settings."""
-    options: dict[str, object] = {
-        "hostname": settings.SMTP_HOST,
-        "port": settings.smtp_port,
-        "timeout": settings.smtp_timeout,
-        # `start_tls=None` would upgrade opportunistically; "none" means none.
-        "use_tls": settings.SMTP_TLS == "tls",
-        "start_tls": settings.SMTP_TLS == "starttls",
-    }
-    if settings.SMTP_USER:
-        options["username"] = settings.SMTP_USER
-        options["password"] = settings.SMTP_PASSWORD
-    return options
-
-
-async def send_message(message: EmailMessage, settings: Settings) -> None:
-    """Hand one message to the SMTP relay of `settings`."""
-    await aiosmtplib.send(message, **smtp_options(settings))  # type: ignore[arg-type]
-
-
-def is_temporary(error: BaseException) -> bool:
-    """Worth another try soon: connection trouble and SMTP 4xx replies."""
-    if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
-        return all(400 <= r.code < 500 for r in error.recipients)
-    if isinstance(error, aiosmtplib.SMTPResponseException):
-        return 400 <= error.code < 500
-    return isinstance(error, OSError)  # refused, reset, timed out, disconnected
-
-
-async def deliver_with_retry(
-    message: EmailMessage, deliver: Deliver, retry: RetryPolicy
-) -> None:
-    """Deliver, retrying temporary failures; the last error propagates."""
-    for attempt in range(1, retry.attempts + 1):
+    async def _one(
+        self,
+        sessions: sessionmaker[Session],
+        task: Task,
+        connection: SmtpConnection | HookConnection,
+        limiter: RateLimiter,
+    ) -> tuple[Outcome, str | None]:
         try:
-            await deliver(message)
-            return
+            job = task.prepare()
         except Exception as error:
-            if attempt == retry.attempts or not is_temporary(error):
-                raise
-            log.warning("temporary SMTP failure (%s), retrying", error)
-            await asyncio.sleep(retry.backoff * 2 ** (attempt - 1))
+            # One member's bad data must not keep the others' mail back.
+            log.exception("could not prepare mail for member %s", task.member_id)
+            return "failed", _describe(error)
+        if isinstance(job, str):
+            return job, None
+        held = claim(sessions, job.model, job.keys, job.message["Message-ID"])
+        if held is None:
+            return "already_sent", None  # another runner holds or finished it
+        return await self._attempts(sessions, task, job, held, connection, limiter)
+
+    async def _attempts(
+        self,
+        sessions: sessionmaker[Session],
+        task: Task,
+        job: Job,
+        held: Claim,
+        connection: SmtpConnection | HookConnection,
+        limiter: RateLimiter,
+    ) -> tuple[Outcome, str | None]:
+        def before_data() -> None:
+            if not held.move(sessions, _S.SENDING, only_from=(_S.PENDING,)):
+                raise LostClaim
+
+        for attempt in range(1, self.retry.attempts + 1):
+            await limiter.wait()
+            try:
+                await connection.send(job.message, before_data)
+            except LostClaim:
+                return "already_sent", None
+            except Exception as error:
+                text = _describe(error)
+                if attempt < self.retry.attempts and is_temporary(error):
+                    # Not accepted: back to pending, safe to hand over again.
+                    held.move(sessions, _S.PENDING, last_error=text)
+                    log.warning("temporary failure for %s (%s)", task.email, text)
+                    await self.retry.sleep(self.retry.backoff * 2 ** (attempt - 1))
+                    continue
+                held.move(sessions, _S.FAILED, last_error=text)
+                if refused_for_good(error):
+                    flag_member(sessions, task.member_id, f"{text} ({job.what})")
+                log.error("%s for %s failed: %s", job.what, task.email, text)
+                return "failed", text
+            self.hooks.accepted(task.email)
+            values = {"sent_at": utcnow(), "last_error": None, **job.sent_values}
+            held.move(sessions, _S.SENT, **values)
+            self.hooks.recorded(task.email)
+            return "sent", None
+        raise AssertionError("unreachable: the last attempt returns")
+
+
+def _describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"[:2000]
 
 
 def send_weekly_digests(
@@ -133,154 +214,80 @@ def send_weekly_digests(
     *,
     deliver: Deliver | None = None,
     retry: RetryPolicy | None = None,
+    mailer: Mailer | None = None,
 ) -> SendReport:
-    """Send `period`'s digest to every active member; see the module docstring.
+    """Send `period`'s digest to every member who wants it; see the module docstring.
 
-    `deliver` replaces SMTP (default: `send_message` with `settings`); the demo
-    can equally point `settings` at a local aiosmtpd server.
+    `deliver` replaces SMTP and `retry` the retry policy; a `mailer` sets
+    every sending seam at once (then those two are not used).
     """
-    return asyncio.run(
-        asend_weekly_digests(
-            sessions, settings, period, now, deliver=deliver, retry=retry
-        )
-    )
-
-
-async def asend_weekly_digests(
-    sessions: sessionmaker[Session],
-    settings: Settings,
-    period: Period,
-    now: datetime,
-    *,
-    deliver: Deliver | None = None,
-    retry: RetryPolicy | None = None,
-) -> SendReport:
-    """`send_weekly_digests` for callers already inside an event loop."""
-    if deliver is None:
-
-        async def deliver(message: EmailMessage) -> None:
-            await send_message(message, settings)
-
-    retry = retry or RetryPolicy()
-    report = SendReport()
+    mailer = mailer or Mailer(settings, retry or RetryPolicy(), deliver)
     with sessions.begin() as session:
         # Time alone closes calls; record it before anyone reads the digest.
         refresh_statuses(session, now)
-        members = session.execute(
-            select(Member.id, Member.email).where(Member.active).order_by(Member.id)
-        ).all()
-    for member_id, email in members:
-        outcome, error = await _send_one(
-            sessions, settings, member_id, period, now, deliver, retry
-        )
-        report.record(email, outcome, error)
-    return report
+        members = receiving_members(session)
+    tasks = [
+        Task(email, member_id, _digest_job(sessions, settings, member_id, period, now))
+        for member_id, email in members
+    ]
+    return asyncio.run(mailer.run(sessions, tasks))
 
 
-async def _send_one(
+def _digest_job(
     sessions: sessionmaker[Session],
     settings: Settings,
     member_id: int,
     period: Period,
     now: datetime,
-    deliver: Deliver,
-    retry: RetryPolicy,
-) -> tuple[Outcome, str | None]:
-    """The outcome ("sent", "failed", ...) for one member, and the error if any."""
-    with sessions.begin() as session:
-        if _delivery_status(session, member_id, period) is DeliveryStatus.SENT:
-            return "already_sent", None
-        member = session.get_one(Member, member_id)
-        context = build_digest(session, member, period, now, settings.TIMEZONE)
-        if context.is_empty:
-            return "skipped_empty", None
-        message = render_digest(context, settings)
-    if not _claim(sessions, member_id, period, settings):
-        return "already_sent", None  # another runner holds or finished it
-    try:
-        await deliver_with_retry(message, deliver, retry)
-    except Exception as error:
-        text = f"{type(error).__name__}: {error}"[:2000]
-        log.error("digest for member %s failed: %s", member_id, text)
-        _finish(sessions, member_id, period, DeliveryStatus.FAILED, error=text)
-        return "failed", text
-    _finish(
-        sessions, member_id, period, DeliveryStatus.SENT, call_count=context.call_count
-    )
-    return "sent", None
+) -> Callable[[], Job | Outcome]:
+    key = {"member_id": member_id, "period": str(period)}
 
-
-def _delivery_status(
-    session: Session, member_id: int, period: Period
-) -> DeliveryStatus | None:
-    return session.scalar(
-        select(DigestDelivery.status).where(
-            DigestDelivery.member_id == member_id,
-            DigestDelivery.period == str(period),
-        )
-    )
-
-
-def _claim(
-    sessions: sessionmaker[Session],
-    member_id: int,
-    period: Period,
-    settings: Settings,
-) -> bool:
-    """Take the delivery row (pending, one more attempt) in a committed transaction.
-
-    Only one runner can win: inserting races on the unique (member, period)
-    key, and retrying a row is a compare-and-set on its attempt count.
-    """
-    key = (DigestDelivery.member_id == member_id, DigestDelivery.period == str(period))
-    try:
+    def prepare() -> Job | Outcome:
         with sessions.begin() as session:
-            row = session.scalar(select(DigestDelivery).where(*key))
-            if row is None:
-                session.add(
-                    DigestDelivery(
-                        member_id=member_id,
-                        period=str(period),
-                        status=DeliveryStatus.PENDING,
-                        message_id=message_id(
-                            str(period), member_id, settings.MAIL_FROM
-                        ),
-                        attempts=1,
-                    )
-                )
-                return True
-            if row.status is DeliveryStatus.SENT:
-                return False
-            claimed = session.execute(
-                update(DigestDelivery)
-                .where(*key, DigestDelivery.attempts == row.attempts)
-                .where(DigestDelivery.status != DeliveryStatus.SENT)
-                .values(attempts=row.attempts + 1, status=DeliveryStatus.PENDING)
-                .execution_options(synchronize_session=False)
-            )
-            return claimed.rowcount == 1  # type: ignore[attr-defined]
-    except IntegrityError:
-        return False
+            if skipped := triage(session, DigestDelivery, key):
+                return skipped
+            member = session.get_one(Member, member_id)
+            context = build_digest(session, member, period, now, settings.TIMEZONE)
+            if context.is_empty:
+                # No row: a call that appears later this week can still be sent.
+                return "skipped_empty"
+            message = render_digest(context, settings)
+        count = {"call_count": context.call_count}
+        return Job(message, DigestDelivery, (key,), f"digest {period}", count)
+
+    return prepare
 
 
-def _finish(
+def resend_digest(
     sessions: sessionmaker[Session],
-    member_id: int,
+    settings: Settings,
+    email: str,
     period: Period,
-    status: DeliveryStatus,
+    now: datetime,
     *,
-    error: str | None = None,
-    call_count: int = 0,
-) -> None:
-    values: dict[str, object] = {"status": status, "last_error": error}
-    if status is DeliveryStatus.SENT:
-        values |= {"sent_at": utcnow(), "call_count": call_count}
+    force: bool = False,
+    mailer: Mailer | None = None,
+) -> SendReport:
+    """A coordinator's decision: send `period`'s digest to one member again.
+
+    For an `uncertain` (or failed) row; a row already `sent` needs `force`.
+    Raises ValueError when there is no such member or they want no mail.
+    """
+    mailer = mailer or Mailer(settings)
     with sessions.begin() as session:
-        session.execute(
-            update(DigestDelivery)
-            .where(
-                DigestDelivery.member_id == member_id,
+        wanted = {address: id_ for id_, address in receiving_members(session)}
+        if email not in wanted:
+            raise ValueError(f"{email} is not a member receiving digests")
+        row = session.scalar(
+            select(DigestDelivery).where(
+                DigestDelivery.member_id == wanted[email],
                 DigestDelivery.period == str(period),
             )
-            .values(**values)
         )
+        if row is not None and row.status is _S.SENT and not force:
+            raise ValueError(f"the digest {period} was sent to {email} already")
+        if row is not None:
+            row.status = _S.PENDING  # the attempt count stays: claims still race
+    member_id = wanted[email]
+    prepare = _digest_job(sessions, settings, member_id, period, now)
+    return asyncio.run(mailer.run(sessions, [Task(email, member_id, prepare)]))

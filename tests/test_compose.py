@@ -1,15 +1,22 @@
 """docker-compose.yml and Dockerfile: one app definition, real commands, no secrets.
 
-Docker itself is not available to the tests, so the file is checked as data: the
-YAML is loaded (merge keys resolved) and every service command is resolved
-against the real `grants` click group.
+Docker has no engine on these machines, so `docker compose up` cannot run here:
+the file is checked as data (the YAML loaded, merge keys resolved), every
+`grants` command in it is resolved against the real click group, and what the
+services run is run for real: the desk and its health check, the scheduler
+and its health check. Where the `docker-compose` (v1) tool is installed, it
+validates the file too; it needs no engine for that.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
+import sys
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +24,10 @@ import click
 import pytest
 import yaml
 
+from tests.scheduling import GRANTS, Process, environment, wait_until
 from tracker.cli import cli
+from tracker.db import make_engine, upgrade
+from tracker.demo.outbox import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -26,9 +36,18 @@ COMPOSE: dict[str, Any] = yaml.safe_load(COMPOSE_TEXT)
 APP_SERVICES = {n: s for n, s in COMPOSE["services"].items() if "build" in s}
 JOBS = ("crawl", "digest", "members")
 # What may differ between app services; everything else comes from `x-app`.
-# The long-running desk also publishes a port and restarts; nothing else differs.
-LONG_RUNNING = ("web",)
-PER_SERVICE_KEYS = {"command", "profiles", "depends_on", "ports", "restart"}
+# The long-running services also restart, have a health check, and the desk
+# publishes a port, the scheduler has time to finish a job when stopped.
+LONG_RUNNING = ("web", "scheduler")
+PER_SERVICE_KEYS = {
+    "command",
+    "profiles",
+    "depends_on",
+    "ports",
+    "restart",
+    "healthcheck",
+    "stop_grace_period",
+}
 
 SECRET_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|API_KEY")
 # ${VAR}, ${VAR:?msg}, ${VAR:-default}...; `$${VAR}` is an escape for the container.
@@ -157,3 +176,133 @@ def test_the_desk_runs_on_and_listens_on_loopback_only() -> None:
     assert web["depends_on"]["migrate"] == {
         "condition": "service_completed_successfully"
     }
+
+
+# --- the scheduler and the health checks -------------------------------------
+
+
+def _seconds(duration: str) -> int:
+    """A compose duration such as "5m" or "1m30s" in seconds."""
+    units = {"h": 3600, "m": 60, "s": 1}
+    parts = re.findall(r"(\d+)([hms])", duration)
+    assert "".join(n + u for n, u in parts) == duration, duration
+    return sum(int(n) * units[u] for n, u in parts)
+
+
+def test_the_scheduler_runs_after_migrations_and_mail_and_stops_gently() -> None:
+    scheduler = COMPOSE["services"]["scheduler"]
+    assert scheduler["command"] == ["schedule"]
+    assert scheduler["restart"] == "unless-stopped"
+    assert scheduler["depends_on"] == {
+        "db": {"condition": "service_healthy"},
+        "migrate": {"condition": "service_completed_successfully"},
+        "mailpit": {"condition": "service_healthy"},
+    }
+    assert "ports" not in scheduler  # nothing to reach from outside
+    # Docker's default of 10 s would kill most digest runs mid-way.
+    assert _seconds(scheduler["stop_grace_period"]) >= 60
+
+
+def test_long_running_services_have_health_checks() -> None:
+    for name in ("db", "mailpit", *LONG_RUNNING):
+        check = COMPOSE["services"][name]["healthcheck"]
+        assert check["test"][0] in ("CMD", "CMD-SHELL"), name
+        assert _seconds(check["interval"]) > 0 and check["retries"] >= 1, name
+    assert COMPOSE["services"]["mailpit"]["healthcheck"]["test"] == [
+        "CMD",
+        "/mailpit",
+        "readyz",
+    ]
+
+
+@pytest.mark.parametrize("service", ["scheduler"])
+def test_grants_health_checks_are_existing_commands(service: str) -> None:
+    argv = COMPOSE["services"][service]["healthcheck"]["test"]
+    assert argv[:2] == ["CMD", "grants"]
+    command, rest, ctx = _resolve(argv[2:])
+    assert not isinstance(command, click.Group), argv
+    command.make_context(ctx.info_name, rest, parent=ctx.parent)
+
+
+@pytest.fixture
+def migrated(tmp_path: Path) -> Iterator[str]:
+    url = f"sqlite:///{tmp_path / 'grants.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    yield url
+
+
+def _web_check(port: int) -> subprocess.CompletedProcess[str]:
+    """The web service's health check, pointed at `port` instead of 8000."""
+    argv = COMPOSE["services"]["web"]["healthcheck"]["test"]
+    assert argv[:3] == ["CMD", "python", "-c"]
+    assert "127.0.0.1:8000/login" in argv[3]
+    code = argv[3].replace("127.0.0.1:8000", f"127.0.0.1:{port}")
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=30
+    )
+
+
+def test_the_web_health_check_passes_on_the_desk_and_fails_without_it(
+    migrated: str,
+) -> None:
+    web = COMPOSE["services"]["web"]["command"]
+    assert web[web.index("--port") + 1] == "8000"  # what the check calls
+    port = free_port()
+    env = environment(migrated, free_port())
+    argv = [*web[: web.index("--host")], "--host", "127.0.0.1", "--port", str(port)]
+    desk = Process(env, *GRANTS, *argv)
+    try:
+        wait_until(lambda: _web_check(port).returncode == 0, "the desk's /login")
+    finally:
+        desk.popen.terminate()
+        desk.finish()
+    down = _web_check(port)
+    assert down.returncode != 0
+    assert "Connection refused" in down.stderr
+
+
+def test_the_scheduler_health_check_fails_until_the_scheduler_ran(
+    migrated: str,
+) -> None:
+    env = environment(migrated, free_port())
+    check = [
+        sys.executable,
+        *GRANTS,
+        *COMPOSE["services"]["scheduler"]["healthcheck"]["test"][2:],
+    ]
+
+    def healthy() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(check, env=env, capture_output=True, text=True)
+
+    before = healthy()
+    assert before.returncode == 1
+    assert "not in the job store" in before.stderr
+    scheduler = Process(env, *GRANTS, *COMPOSE["services"]["scheduler"]["command"])
+    try:
+        scheduler.wait_for("scheduler started")
+        assert healthy().returncode == 0
+    finally:
+        scheduler.popen.terminate()
+        assert scheduler.finish() == 0, scheduler.output
+
+
+@pytest.mark.skipif(
+    shutil.which("docker-compose") is None, reason="docker-compose is not installed"
+)
+def test_docker_compose_accepts_the_file(tmp_path: Path) -> None:
+    """`docker-compose config` (v1) checks the file; it needs no engine."""
+    env_file = (ROOT / ".env.example").read_text(encoding="utf-8")
+    (tmp_path / ".env").write_text(env_file + "\nPOSTGRES_PASSWORD=x\n")
+    (tmp_path / "docker-compose.yml").write_text(COMPOSE_TEXT, encoding="utf-8")
+    resolved = subprocess.run(
+        ["docker-compose", "config"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert resolved.returncode == 0, resolved.stderr
+    services = yaml.safe_load(resolved.stdout)["services"]
+    assert set(services) == set(COMPOSE["services"])

@@ -54,7 +54,13 @@ def call(
     values.update(fields)
     row = Call(source=source(session), source_key=key, **values)
     row.deadlines = [CallDeadline(at=at, precision=precision) for at in deadlines]
-    row.tags = [CallTag(tag=tag, origin=TagOrigin.RULE) for tag in tags]
+    # A tag written "-health" is one a coordinator removed (suppressed).
+    row.tags = [
+        CallTag(
+            tag=tag.lstrip("-"), origin=TagOrigin.RULE, suppressed=tag.startswith("-")
+        )
+        for tag in tags
+    ]
     session.add(row)
     session.flush()
     return row
@@ -82,13 +88,16 @@ def member(
     language: Language = Language.PL,
     name: str = "Anna Nowak",
     active: bool = True,
+    **fields: Any,
 ) -> Member:
+    """A member; `fields` set the rest (applicant_type, frequency, ...)."""
     row = Member(
         email=email,
         name=name,
         language=language,
         interests=list(interests),
         active=active,
+        **fields,
     )
     session.add(row)
     session.flush()

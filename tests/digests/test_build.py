@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy.orm import Session
 
-from digests.build import OTHER_LIMIT, DigestContext, FieldChange, build_digest
+from digests.build import (
+    SECTION_LIMIT,
+    SECTIONS,
+    Deadline,
+    DigestContext,
+    FieldChange,
+    build_digest,
+    matching_calls,
+    wants_digest,
+)
 from tests.digests import factories as f
 from tests.digests.factories import NOW, PERIOD
-from tracker.vocab import CallStatus
+from tracker.vocab import ApplicantType, CallStatus, DatePrecision, Frequency
 
 TZ = "Europe/Warsaw"
 
@@ -33,7 +43,9 @@ def test_sections_are_disjoint_and_filled_from_dates(db_session: Session) -> Non
         deadlines=(["2026-12-01T16:00:00+00:00"], ["2027-01-22T16:00:00+00:00"]),
     )
     f.call(db_session, "soon", deadlines=[NOW + timedelta(days=5)])
+    f.call(db_session, "coming", opening_date=NOW + timedelta(days=20))
     f.call(db_session, "later")
+    f.call(db_session, "picked", pick=True, first_seen=NOW - timedelta(days=1))
 
     context = build(db_session)
 
@@ -45,9 +57,13 @@ def test_sections_are_disjoint_and_filled_from_dates(db_session: Session) -> Non
         ),
     )
     assert titles(context.closing_soon) == ["Call soon"]
+    assert titles(context.forthcoming) == ["Call coming"]
     assert titles(context.other) == ["Call later"]
-    assert context.sections == ("new", "changed", "closing_soon", "other")
-    assert context.call_count == 4
+    # A pick is featured even when it is also new.
+    assert titles(context.picks) == ["Call picked"]
+    assert context.sections == SECTIONS
+    assert context.call_count == 6
+    assert len({item.id for item in context.items}) == 6
 
 
 def test_only_calls_tagged_with_the_members_interests(db_session: Session) -> None:
@@ -71,7 +87,7 @@ def test_status_comes_from_dates_not_from_the_stored_flag(db_session: Session) -
 
     context = build(db_session)
 
-    statuses = {item.title: item.status for item in context.other}
+    statuses = {item.title: item.status for item in context.items}
     assert statuses == {
         "Call stale-closed": CallStatus.OPEN,
         "Call coming": CallStatus.FORTHCOMING,
@@ -103,15 +119,19 @@ def test_call_without_dates_is_open_and_listed_last(db_session: Session) -> None
     assert context.other[1].status is CallStatus.OPEN
 
 
-def test_other_calls_are_capped_with_a_count_of_the_rest(db_session: Session) -> None:
-    for n in range(OTHER_LIMIT + 3):
+def test_every_section_is_capped_with_a_count_of_the_rest(db_session: Session) -> None:
+    for n in range(SECTION_LIMIT + 3):
         f.call(db_session, f"c{n:02d}", deadlines=[NOW + timedelta(days=30 + n)])
+    for n in range(SECTION_LIMIT + 1):
+        f.call(db_session, f"n{n:02d}", first_seen=NOW - timedelta(days=1))
+    f.call(db_session, "soon", deadlines=[NOW + timedelta(days=3)])
 
     context = build(db_session)
 
-    assert titles(context.other) == [f"Call c{n:02d}" for n in range(OTHER_LIMIT)]
-    assert context.other_more == 3
-    assert context.call_count == OTHER_LIMIT + 3
+    assert titles(context.other) == [f"Call c{n:02d}" for n in range(SECTION_LIMIT)]
+    assert len(context.new) == SECTION_LIMIT
+    assert dict(context.more) == {"other": 3, "new": 1}
+    assert context.call_count == 2 * SECTION_LIMIT + 4 + 1
 
 
 def test_changes_are_netted_over_the_window(db_session: Session) -> None:
@@ -168,3 +188,116 @@ def test_titles_lose_line_breaks(db_session: Session) -> None:
     context = build(db_session)
 
     assert titles(context.other) == ["Line one line two"]
+
+
+@pytest.mark.parametrize(
+    ("applicant_types", "shown"),
+    [
+        ([], True),  # no stated types: open to everyone as far as we know
+        (["sme", "large_company"], True),
+        (["university", "research_institute"], False),
+    ],
+)
+def test_applicant_type_is_a_hard_filter(
+    db_session: Session, applicant_types: list[str], shown: bool
+) -> None:
+    f.call(db_session, "c", applicant_types=applicant_types, pick=True)
+    sme = f.member(db_session, applicant_type=ApplicantType.SME)
+
+    assert bool(build(db_session, sme).items) is shown
+    assert bool(matching_calls(db_session, sme, NOW)) is shown
+
+
+def test_a_member_without_a_type_sees_every_call(db_session: Session) -> None:
+    f.call(db_session, "universities", applicant_types=["university"])
+    assert titles(build(db_session).items) == ["Call universities"]
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"frequency": Frequency.OFF},
+        {"unsubscribed_at": NOW - timedelta(days=1)},
+        {"active": False},
+    ],
+    ids=["frequency-off", "unsubscribed", "inactive"],
+)
+def test_members_who_want_no_digest_get_an_empty_one(
+    db_session: Session, fields: dict
+) -> None:
+    f.call(db_session, "new", first_seen=NOW - timedelta(days=1))
+    member = f.member(db_session, **fields)
+
+    assert not wants_digest(member)
+    assert build(db_session, member).is_empty
+    # Their list and feeds still work: only the email stops.
+    assert titles(matching_calls(db_session, member, NOW)) == ["Call new"]
+
+
+def test_a_weekly_subscribed_member_wants_a_digest(db_session: Session) -> None:
+    assert wants_digest(f.member(db_session))
+
+
+def test_matching_calls_is_the_whole_list_without_a_window(
+    db_session: Session,
+) -> None:
+    changed = f.call(db_session, "changed", deadlines=[NOW + timedelta(days=90)])
+    f.version(db_session, changed, NOW - timedelta(days=1), title=("A", "B"))
+    f.call(db_session, "new", first_seen=NOW - timedelta(days=1))
+    f.call(db_session, "soon", deadlines=[NOW + timedelta(days=2)])
+    f.call(db_session, "undated", deadlines=[])
+    f.call(db_session, "closed", deadlines=[NOW - timedelta(days=1)])
+    f.call(db_session, "elsewhere", tags=["environment"])
+
+    found = matching_calls(db_session, f.member(db_session), NOW)
+
+    assert titles(found) == ["Call soon", "Call new", "Call changed", "Call undated"]
+    assert all(item.changes == () for item in found)
+
+
+def test_why_it_matched_names_sub_topics_and_skips_removed_tags(
+    db_session: Session,
+) -> None:
+    f.call(
+        db_session,
+        "c",
+        tags=["health", "health/vaccines", "-pharma", "environment/water"],
+    )
+    member = f.member(db_session, interests=["health", "pharma"])
+
+    (item,) = build(db_session, member).items
+
+    assert item.matched_tags == ("health", "health/vaccines")
+
+
+def test_a_member_may_follow_a_sub_topic_only(db_session: Session) -> None:
+    f.call(db_session, "vaccines", tags=["pharma", "pharma/vaccines"])
+    f.call(db_session, "drugs", tags=["pharma", "pharma/drug-development"])
+    member = f.member(db_session, interests=["pharma/vaccines"])
+
+    (item,) = matching_calls(db_session, member, NOW)
+
+    assert (item.title, item.matched_tags) == ("Call vaccines", ("pharma/vaccines",))
+
+
+def test_every_cut_off_ahead_is_kept_for_the_calendar(db_session: Session) -> None:
+    cut_offs = [
+        NOW - timedelta(days=5),
+        NOW + timedelta(days=20),
+        NOW + timedelta(days=80),
+    ]
+    f.call(db_session, "stages", deadlines=cut_offs, precision=DatePrecision.DAY)
+
+    (item,) = build(db_session).items
+
+    assert item.deadlines == (
+        Deadline(cut_offs[1], DatePrecision.DAY),
+        Deadline(cut_offs[2], DatePrecision.DAY),
+    )
+    assert item.deadline == item.deadlines[0]
+
+
+def test_the_context_carries_the_members_link_version(db_session: Session) -> None:
+    f.call(db_session, "c")
+    member = f.member(db_session, token_version=4)
+    assert build(db_session, member).token_version == 4

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -12,10 +13,12 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
 import digests
+from digests.build import FieldChange
 from digests.i18n import LOCALE_DIR, get_translations, po_path
 from digests.render import render_digest
-from tests.digests.contexts import EUR_12M, context, item, items
-from tracker.config import load_settings
+from tests.digests.contexts import EUR_12M, SETTINGS, context, deadline, item, items
+from tests.digests.factories import NOW
+from tracker.vocab import CallStatus, DatePrecision
 
 PACKAGE = Path(digests.__file__).parent
 POLISH_PLURALS = (
@@ -99,20 +102,47 @@ def test_no_mo_files_are_committed() -> None:
     assert not list(LOCALE_DIR.rglob("*.mo"))
 
 
+@pytest.mark.parametrize(
+    ("singular", "plural", "forms"),
+    [
+        (
+            "%(num)d recommended call",
+            "%(num)d recommended calls",
+            ("polecany nabór", "polecane nabory", "polecanych naborów"),
+        ),
+        (
+            "…and %(count)s more call.",
+            "…and %(count)s more calls.",
+            ("nabór.", "nabory.", "naborów."),
+        ),
+    ],
+)
+def test_polish_plurals_of_the_counts(singular: str, plural: str, forms) -> None:
+    ngettext = get_translations("pl").ngettext
+    one, few, many = forms
+    expected = {1: one, 2: few, 5: many, 12: many, 22: few, 25: many}
+    for n, form in expected.items():
+        assert ngettext(singular, plural, n).endswith(form), n
+
+
 def test_polish_digest_has_no_english_left() -> None:
     """Every English string that differs in Polish must be absent from a Polish mail."""
+    day = deadline(NOW + timedelta(days=30), DatePrecision.DAY, "stage 1")
     ctx = context(
         "pl",
+        picks=(item(7, deadline=day, deadlines=(day,)),),
         new=(item(1, **EUR_12M),),
-        changed=(item(2),),
+        changed=(item(2, changes=(FieldChange("status", "forthcoming", "open"),)),),
         closing_soon=(item(3),),
-        other=items(1),
-        other_more=2,
+        forthcoming=(item(4, status=CallStatus.FORTHCOMING),),
+        other=items(1, start=5),
+        more={"other": 2, "new": 1},
     )
-    message = render_digest(ctx, load_settings({}))
+    message = render_digest(ctx, SETTINGS)
     rendered = message["Subject"] + "".join(
-        part.get_content() for part in message.iter_parts()
+        part.get_content() for part in message.walk() if not part.is_multipart()
     )
+    assert "BEGIN:VCALENDAR" in rendered  # the attachment is checked too
     polish = read(po_path("pl"), "pl")
     for entry in polish:
         english = entry.id if isinstance(entry.id, str) else entry.id[0]

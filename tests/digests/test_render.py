@@ -2,29 +2,49 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from pathlib import Path
 
 import pytest
+from itsdangerous import URLSafeSerializer
+from playwright.sync_api import sync_playwright
 
 from digests.build import FieldChange
 from digests.formatting import Formatter
-from digests.render import render_digest
-from tests.digests.contexts import EUR_12M, context, deadline, item, items
-from tracker.config import load_settings
+from digests.render import MissingSecretKey, render_digest, render_templates
+from tests.digests.contexts import (
+    EUR_12M,
+    SECRET_KEY,
+    SETTINGS,
+    context,
+    deadline,
+    item,
+    items,
+    links_of,
+)
 from tracker.vocab import CallStatus, DatePrecision
 
-SETTINGS = load_settings({"MAIL_FROM": "Klaster Biotech <granty@klaster.example>"})
 
-
-def render(ctx) -> EmailMessage:
-    return render_digest(ctx, SETTINGS)
+def render(ctx, settings=SETTINGS) -> EmailMessage:
+    return render_digest(ctx, settings)
 
 
 def parts(message: EmailMessage) -> tuple[str, str]:
-    text, html = message.iter_parts()
+    """The text and HTML alternatives."""
+    text = message.get_body(("plain",))
+    html = message.get_body(("html",))
+    assert text is not None and html is not None
     return text.get_content(), html.get_content()
+
+
+def wire(message: EmailMessage, how: policy.Policy = policy.SMTP) -> EmailMessage:
+    """The message as a relay receives it (aiosmtplib flattens with SMTP)."""
+    parsed = message_from_bytes(message.as_bytes(policy=how), policy=policy.default)
+    assert isinstance(parsed, EmailMessage)
+    return parsed
 
 
 @pytest.mark.parametrize(
@@ -62,14 +82,33 @@ def test_subject_lists_each_kind_of_news() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("picks", "expected"),
+    [(1, "1 polecany nabór"), (2, "2 polecane nabory"), (5, "5 polecanych naborów")],
+)
+def test_subject_counts_picks_first(picks: int, expected: str) -> None:
+    ctx = context("pl", picks=items(picks, start=10), new=items(2))
+    assert render(ctx)["Subject"] == f"Nabory, tydzień 48: {expected}, 2 nowe nabory"
+
+
+def test_subject_counts_the_calls_behind_and_n_more() -> None:
+    ctx = context("en", new=items(10), more={"new": 12})
+    assert render(ctx)["Subject"] == "Funding calls, week 48: 22 new calls"
+
+
 def test_subject_without_news_counts_current_calls() -> None:
-    ctx = context("pl", other=items(10), other_more=12)
+    ctx = context("pl", other=items(10), more={"other": 12})
     assert render(ctx)["Subject"] == "Nabory, tydzień 48: 22 aktualne nabory"
 
 
-def test_preheader_carries_the_counts() -> None:
-    _, html = parts(render(context("pl", new=items(2))))
-    assert "2 nowe nabory – dla Twoich zainteresowań: zdrowie, biotechnologia." in html
+def test_preheader_opens_the_text_and_hides_at_the_top_of_the_html() -> None:
+    text, html = parts(render(context("pl", new=items(2))))
+    preheader = "2 nowe nabory – dla Twoich zainteresowań: zdrowie, biotechnologia."
+    assert text.startswith(preheader + "\n\nDzień dobry, Anna Nowak!\n\n")
+    body = html.split("<body", 1)[1]
+    hidden = body.split(">", 1)[1].lstrip()
+    assert hidden.startswith('<div style="display:none;')
+    assert hidden.split(">", 1)[1].startswith(preheader)
 
 
 @pytest.mark.parametrize(
@@ -138,6 +177,24 @@ def test_changes_are_spelled_out() -> None:
     assert "<strong>15 grudnia 2026, 17:00</strong>" in html
 
 
+def test_a_moved_cut_off_is_shown_alone() -> None:
+    first, moved, to = (
+        "2026-12-01T16:00:00+00:00",
+        "2027-03-14T16:00:00+00:00",
+        "2027-03-28T16:00:00+00:00",
+    )
+    changes = (
+        FieldChange("deadlines", [first, moved], [first, to]),
+        FieldChange("deadlines", [first], [first, to]),
+    )
+    text, _ = parts(render(context("pl", changed=(item(1, changes=changes),))))
+    assert "- Termin: 14 marca 2027, 17:00 → 28 marca 2027, 18:00\n" in text
+    # A cut-off only added is clearer in the full lists.
+    assert (
+        "- Termin: 1 grudnia 2026, 17:00 → 1 grudnia 2026, 17:00, 28 marca 2027, 18:00"
+    ) in text
+
+
 def test_odd_recorded_values_do_not_break_the_digest() -> None:
     changes = (
         FieldChange("title", "health", "Health <b>tools</b>"),
@@ -161,8 +218,48 @@ def test_forthcoming_call_shows_its_opening_date() -> None:
         status=CallStatus.FORTHCOMING,
         opening_date=datetime(2027, 1, 15, 8, tzinfo=UTC),
     )
-    text, _ = parts(render(context("en", other=(coming,))))
+    text, _ = parts(render(context("en", forthcoming=(coming,))))
+    assert "Forthcoming (1)\n===============\n\n* Call 1\n" in text
     assert "Status: forthcoming, opens 15 January 2027" in text
+
+
+def test_sections_in_order_each_only_with_content() -> None:
+    ctx = context(
+        "pl",
+        picks=(item(1),),
+        new=(item(2),),
+        changed=(item(3, changes=(FieldChange("title", "A", "B"),)),),
+        closing_soon=(item(4),),
+        forthcoming=(item(5, status=CallStatus.FORTHCOMING),),
+        other=(item(6),),
+    )
+    text, html = parts(render(ctx))
+    headings = [
+        "Wybór koordynatorów (1)",
+        "Nowe w tym tygodniu (1)",
+        "Zmienione (1)",
+        "Wkrótce się kończą (1)",
+        "Zapowiedziane (1)",
+        "Pozostałe otwarte nabory (1)",
+    ]
+    for part in (text, html):
+        positions = [part.index(heading) for heading in headings]
+        assert positions == sorted(positions)
+    only_new, _ = parts(render(context("pl", new=(item(2),))))
+    assert [h for h in headings if h in only_new] == ["Nowe w tym tygodniu (1)"]
+
+
+def test_why_a_call_matched_names_its_sub_topics() -> None:
+    tags = ("health", "health/diagnostics", "health/vaccines-x", "pharma/vaccines")
+    calls = (item(1, matched_tags=tags),)
+    pl_text, pl_html = parts(render(context("pl", new=calls)))
+    en_text, _ = parts(render(context("en", new=calls)))
+    # Sub-topics read after their domain, in the taxonomy's words; one the
+    # member follows without its domain stands alone; unknown tags as they are.
+    expected = "zdrowie (diagnostyka, health/vaccines-x), szczepionki"
+    assert f"Pasuje do: {expected}\n" in pl_text
+    assert f">{expected}</td>" in pl_html
+    assert "Matches: health (diagnostics, health/vaccines-x), vaccines\n" in en_text
 
 
 def test_scraped_title_is_text_not_markup() -> None:
@@ -184,23 +281,153 @@ def test_only_web_links_become_links() -> None:
 
 
 def test_mime_layout_and_headers() -> None:
-    message = render(context("pl", new=items(1)))
-    parsed = message_from_bytes(message.as_bytes(), policy=policy.default)
-    assert parsed.get_content_type() == "multipart/alternative"
-    assert [p.get_content_type() for p in parsed.iter_parts()] == [
+    message = wire(render(context("pl", new=items(1))))
+    assert message.get_content_type() == "multipart/mixed"
+    alternative, calendar = message.iter_parts()
+    assert alternative.get_content_type() == "multipart/alternative"
+    assert [p.get_content_type() for p in alternative.iter_parts()] == [
         "text/plain",
         "text/html",
     ]
-    assert parsed["From"] == "Klaster Biotech <granty@klaster.example>"
-    assert parsed["To"] == "Anna Nowak <anna@example.org>"
-    assert parsed["Message-ID"] == "<digest-2026-W48-7@klaster.example>"
-    assert parsed["Content-Language"] == "pl"
-    assert parsed["Date"] == "Mon, 23 Nov 2026 09:00:00 +0100"
-    assert parsed["List-Unsubscribe"] == (
-        "<mailto:granty@klaster.example?subject=unsubscribe>"
-    )
+    assert calendar.get_content_type() == "text/calendar"
+    assert calendar.get_param("method") == "PUBLISH"
+    assert calendar.get_param("charset") == "utf-8"
+    assert calendar.get_filename() == "terminy.ics"
+    assert calendar.get_content_disposition() == "attachment"
+    assert message["From"] == "Klaster Biotech <granty@klaster.example>"
+    assert message["To"] == "Anna Nowak <anna@example.org>"
+    assert message["Message-ID"] == "<digest-2026-W48-7@klaster.example>"
+    assert message["Content-Language"] == "pl"
+    assert message["Date"] == "Mon, 23 Nov 2026 09:00:00 +0100"
     # 7-bit on the wire, whatever the relay supports.
-    assert all(b < 128 for b in message.as_bytes())
+    assert all(b < 128 for b in render(context("pl", new=items(1))).as_bytes())
+
+
+def test_english_attachment_name() -> None:
+    message = render(context("en", new=items(1)))
+    (calendar,) = message.iter_attachments()
+    assert calendar.get_filename() == "deadlines.ics"
+
+
+def test_no_attachment_without_a_calendar_date() -> None:
+    vague = deadline(datetime(2027, 3, 31, tzinfo=UTC), DatePrecision.QUARTER)
+    message = render(
+        context("en", new=(item(1, deadline=vague), item(2, deadline=None)))
+    )
+    assert message.get_content_type() == "multipart/alternative"
+    text, html = parts(message)
+    assert "attached" not in text
+    assert "attached" not in html
+
+
+@pytest.mark.parametrize("how", [policy.SMTP, policy.default], ids=["smtp", "default"])
+def test_one_click_unsubscribe_headers(how: policy.Policy) -> None:
+    ctx = context("pl", new=items(1))
+    raw = render(ctx).as_bytes(policy=how)
+    message = wire(render(ctx), how)
+    https = links_of(ctx).unsubscribe
+    assert https.startswith("https://granty.klaster.example/m/unsubscribe/")
+    assert message["List-Unsubscribe"] == (
+        f"<{https}>, <mailto:granty@klaster.example?subject=unsubscribe>"
+    )
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    # Written as URLs, never folded into RFC 2047 encoded words.
+    header = raw.split(b"List-Unsubscribe:", 1)[1].split(b"\nList-Unsubscribe-Post")[0]
+    assert b"=?" not in header
+    assert f"<{https}>".encode() in header
+
+
+def test_unsubscribe_mailto_from_its_setting() -> None:
+    settings = replace(SETTINGS, UNSUBSCRIBE_MAILTO="wypisz@klaster.example")
+    message = render(context("pl", new=items(1)), settings)
+    assert str(message["List-Unsubscribe"]).endswith(
+        ", <mailto:wypisz@klaster.example?subject=unsubscribe>"
+    )
+
+
+def test_without_a_mailto_address_the_https_link_alone() -> None:
+    settings = replace(SETTINGS, MAIL_FROM="Klaster Biotech", UNSUBSCRIBE_MAILTO="")
+    ctx = context("pl", new=items(1))
+    message = wire(render(ctx, settings))
+    assert message["List-Unsubscribe"] == f"<{links_of(ctx).unsubscribe}>"
+
+
+def test_links_are_signed_for_the_member_and_revocable() -> None:
+    ctx = context("en", new=items(1))
+    token = links_of(ctx).unsubscribe.rsplit("/", 1)[1]
+    signer = URLSafeSerializer(SECRET_KEY, salt="grants.member.unsubscribe")
+    assert signer.loads(token) == [7, 1]
+    renewed = replace(ctx, token_version=2)
+    assert links_of(renewed).unsubscribe != links_of(ctx).unsubscribe
+    text, _ = parts(render(renewed))
+    assert links_of(renewed).preferences in text
+    assert links_of(ctx).preferences not in text
+
+
+def test_footer_links_in_both_parts() -> None:
+    ctx = context("pl", new=items(1))
+    text, html = parts(render(ctx))
+    links = links_of(ctx)
+    assert text.endswith(
+        "\n\n"
+        "Twoje ustawienia (zainteresowania, język, częstotliwość): "
+        f"{links.preferences}\n"
+        f"Wszystkie Twoje nabory: {links.calls}\n"
+        f"Twój kalendarz terminów (iCalendar): {links.calendar}\n"
+        f"Twój kanał nowości (Atom): {links.atom}\n"
+        f"Wypisz się: {links.unsubscribe}\n"
+        "Klaster Biotech\n"
+    )
+    for url, label in [
+        (links.preferences, "Twoje ustawienia"),
+        (links.calls, "Wszystkie Twoje nabory"),
+        (links.calendar, "Twój kalendarz terminów (iCalendar)"),
+        (links.atom, "Twój kanał nowości (Atom)"),
+        (links.unsubscribe, "Wypisz się"),
+    ]:
+        assert (
+            f'<a href="{url}" style="color:#0b5394;text-decoration:underline;">{label}'
+            in html
+        )
+
+
+def test_every_call_has_a_not_relevant_link() -> None:
+    ctx = context("en", new=items(2), other=(item(3),))
+    text, html = parts(render(ctx))
+    links = links_of(ctx)
+    for n in (1, 2, 3):
+        url = links.not_relevant(n)
+        assert url.endswith(f"/{n}")
+        assert f"  Not relevant for me: {url}\n" in text
+        assert f'<a href="{url}"' in html
+
+
+@pytest.mark.parametrize(
+    ("more", "expected"),
+    [
+        (1, "…i jeszcze 1 nabór."),
+        (2, "…i jeszcze 2 nabory."),
+        (5, "…i jeszcze 5 naborów."),
+        (12, "…i jeszcze 12 naborów."),
+        (22, "…i jeszcze 22 nabory."),
+        (25, "…i jeszcze 25 naborów."),
+    ],
+)
+def test_and_n_more_links_to_the_full_list(more: int, expected: str) -> None:
+    ctx = context("pl", new=items(10), more={"new": more})
+    text, html = parts(render(ctx))
+    calls = links_of(ctx).calls
+    assert f"Nowe w tym tygodniu ({10 + more})" in text
+    assert f"{expected}\nPełna lista: {calls}\n" in text
+    assert f'{expected} <a href="{calls}"' in html
+
+
+def test_secret_key_is_required_to_render() -> None:
+    for key in ("", "too-short"):
+        with pytest.raises(MissingSecretKey, match="SECRET_KEY"):
+            render(context("pl", new=items(1)), replace(SETTINGS, SECRET_KEY=key))
+        with pytest.raises(MissingSecretKey):
+            render_templates("weekly", context("pl"), replace(SETTINGS, SECRET_KEY=key))
 
 
 def test_message_id_is_the_same_for_a_resend() -> None:
@@ -211,7 +438,8 @@ def test_message_id_is_the_same_for_a_resend() -> None:
 
 def test_text_part_is_written_for_reading() -> None:
     text, _ = parts(render(context("en", new=(item(1, **EUR_12M),))))
-    assert text.startswith("Hello Anna Nowak,\n\n")
+    assert text.startswith("1 new call, for your interests: health, biotechnology.\n\n")
+    assert "\n\nHello Anna Nowak,\n\n" in text
     assert "New this week (1)\n=================\n\n* Call 1\n" in text
     assert "  https://example.org/calls/1\n" in text
     assert "<" not in text
@@ -225,19 +453,18 @@ def test_text_and_html_carry_the_same_calls() -> None:
         assert title in html
 
 
-def test_more_calls_note_uses_plurals() -> None:
-    text, html = parts(render(context("pl", other=items(10), other_more=5)))
-    assert "…i jeszcze 5 otwartych naborów." in text
-    assert "…i jeszcze 5 otwartych naborów." in html
-
-
 @pytest.mark.parametrize("more", [0, 4])
 def test_text_part_spacing(more: int) -> None:
-    ctx = context("en", new=items(2), other=items(1), other_more=more)
+    ctx = context("en", new=items(2), other=items(1), more={"other": more})
     text, _ = parts(render(ctx))
     assert "\n\n\n" not in text
-    assert "\n\n-- \nWeekly digest of funding calls, week 48 (2026-W48).\n" in text
-    assert text.endswith("reply to this message.\nKlaster Biotech\n")
+    assert "\n\n* Call 2\n" in text
+    assert (
+        "\n\n-- \nWeekly digest of funding calls, week 48 (2026-W48).\n"
+        "Dates and times are Warsaw time.\n"
+        "The deadlines are attached as a calendar file (deadlines.ics).\n\n"
+    ) in text
+    assert text.endswith("\nKlaster Biotech\n")
 
 
 @pytest.mark.parametrize(
@@ -259,9 +486,56 @@ def test_footer_names_the_time_zone(language: str, line: str) -> None:
         ("pl", "stage 2", "etap 2"),
         ("pl", "cut-off 3", "runda 3"),
         ("en", "stage 1", "stage 1"),
+        ("en", "runda 1", "cut-off 1"),  # as Polish sources write them
+        ("en", "Etap 2", "stage 2"),
+        ("pl", "Runda 3", "runda 3"),
         ("pl", "Phase A", "Phase A"),  # a source's own wording stays as it is
     ],
 )
 def test_cut_off_labels_are_in_the_readers_language(language, label, expected) -> None:
     fmt = Formatter(language, "Europe/Warsaw", datetime(2026, 11, 26, tzinfo=UTC))
     assert fmt.deadline_label(label) == expected
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason="Debian's chromium is not installed at /usr/bin/chromium; CI installs it",
+)
+@pytest.mark.parametrize("width", [375, 1024], ids=["phone", "desktop"])
+def test_html_part_in_a_real_browser(width: int) -> None:
+    """What a reader sees: the preview text hidden, every section and link shown,
+    nothing wider than the screen (a phone) or than 600 pixels (a desktop)."""
+    ctx = context(
+        "pl",
+        picks=(item(1, title="Wybrany " + "bardzo długi tytuł " * 8),),
+        new=items(2, start=2),
+        closing_soon=(item(4),),
+        more={"new": 3},
+    )
+    _, html = parts(render(ctx))
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox"]
+        )
+        page = browser.new_page(
+            viewport={"width": width, "height": 800}, java_script_enabled=False
+        )
+        page.set_content(html)
+        visible = page.inner_text("body")
+        assert "1 polecany nabór, 2 nowe nabory" not in visible  # the preheader
+        for text in ("Wybór koordynatorów (1)", "Nowe w tym tygodniu (5)", "Call 4"):
+            assert text in visible
+        assert (
+            page.get_by_role("link", name="Zobacz pełną listę").get_attribute("href")
+            == links_of(ctx).calls
+        )
+        assert page.get_by_role("link", name="Nieistotny dla mnie").count() == 4
+        card = page.locator("table table").first.bounding_box()
+        scroll = page.evaluate("document.documentElement.scrollWidth")
+        browser.close()
+    assert card is not None
+    assert card["width"] <= min(width, 600)
+    assert scroll <= width

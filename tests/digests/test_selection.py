@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy.orm import Session
 
-from digests.build import Selection, build_digest
+from digests.build import Selection, build_digest, matching_calls
 from tests.digests.factories import NOW, PERIOD, call, member
 from tracker.vocab import ReviewState
 
@@ -68,3 +68,18 @@ def test_a_removed_tag_does_not_match(db_session: Session, suppressed: bool) -> 
     row.tags[0].suppressed = suppressed
     db_session.flush()
     assert bool(_all(_titles(db_session))) is not suppressed
+
+
+def test_the_members_full_list_follows_the_coordinators_too(
+    db_session: Session,
+) -> None:
+    call(db_session, "approved", review_state=ReviewState.APPROVED, relevance=0.1)
+    call(db_session, "pending", relevance=1.0)
+    call(db_session, "vetoed", review_state=ReviewState.REJECTED, relevance=1.0)
+    reader = member(db_session)
+
+    def listed(selection: Selection) -> set[str]:
+        return {c.title for c in matching_calls(db_session, reader, NOW, selection)}
+
+    assert listed(THRESHOLD) == {"Call approved", "Call pending"}
+    assert listed(APPROVED_ONLY) == {"Call approved"}

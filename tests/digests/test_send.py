@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -12,6 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from digests.send import (
+    Mailer,
+    RateLimiter,
     RetryPolicy,
     SendReport,
     send_weekly_digests,
@@ -22,7 +25,7 @@ from tests.digests.factories import NOW, PERIOD
 from tests.digests.smtp import Mailbox, free_port, running_mailbox, smtp_settings
 from tracker.config import Settings
 from tracker.models import DigestDelivery, Member
-from tracker.vocab import DeliveryStatus, Language
+from tracker.vocab import DeliveryStatus, Frequency, Language
 
 FAST = RetryPolicy(attempts=3, backoff=0)
 
@@ -61,16 +64,15 @@ def test_sends_one_multipart_email_per_member(
     assert report.emails("sent") == ["anna@example.org", "jan@example.org"]
     assert (report.sent, report.already_sent, report.skipped_empty) == (2, 0, 0)
     assert report.ok
-    assert [e.rcpt_tos for e in mailbox.received] == [
-        ["anna@example.org"],
-        ["jan@example.org"],
-    ]
+    assert mailbox.count() == {"anna@example.org": 1, "jan@example.org": 1}
     assert mailbox.received[0].mail_from == "granty@klaster.example"
-    message = parse(mailbox)
-    assert message.get_content_type() == "multipart/alternative"
-    text, html = message.iter_parts()
-    assert text.get_content_type() == "text/plain"
-    assert html.get_content_type() == "text/html"
+    message = next(
+        parse(mailbox, n)
+        for n, e in enumerate(mailbox.received)
+        if e.rcpt_tos == ["anna@example.org"]
+    )
+    text, html = message.get_body(("plain",)), message.get_body(("html",))
+    assert text is not None and html is not None
     assert message["Subject"] == "Nabory, tydzień 48: 1 nowy nabór"
     assert "Call new-health" in text.get_content()
     assert "Call new-health" in html.get_content()
@@ -81,7 +83,7 @@ def test_sends_one_multipart_email_per_member(
         (DeliveryStatus.SENT, 1, 1),
     ]
     assert all(r.sent_at is not None and r.last_error is None for r in rows)
-    assert rows[0].message_id == message["Message-ID"]
+    assert message["Message-ID"] in {r.message_id for r in rows}
 
 
 def test_a_rerun_sends_nothing_more(
@@ -158,6 +160,10 @@ def test_permanent_refusal_is_recorded_and_retried_by_the_next_run(
     (row,) = deliveries(sessions)
     assert row.status is DeliveryStatus.FAILED
     assert "Rejected" in (row.last_error or "")
+    with sessions() as session:
+        member = session.scalars(select(Member)).one()
+    # The message was refused, not the address: nothing for coordinators to fix.
+    assert member.flagged_at is None
 
     again = run(sessions, settings)
 
@@ -252,3 +258,146 @@ def test_smtp_login_with_the_configured_user(
 
     assert report.emails("sent") == ["anna@example.org"]
     assert logins == [(b"digest", b"s3cret")]
+
+
+def test_members_who_want_no_mail_get_none(
+    sessions: sessionmaker[Session], mailbox: Mailbox, settings: Settings
+) -> None:
+    seed(
+        sessions,
+        ("anna@example.org", ["health"]),
+        ("off@example.org", ["health"]),
+        ("left@example.org", ["health"]),
+    )
+    with sessions.begin() as session:
+        by_email = {m.email: m for m in session.scalars(select(Member))}
+        by_email["off@example.org"].frequency = Frequency.OFF
+        by_email["left@example.org"].unsubscribed_at = NOW - timedelta(days=1)
+
+    report = run(sessions, settings)
+
+    assert report.outcomes == {"anna@example.org": "sent"}
+    assert mailbox.count() == {"anna@example.org": 1}
+
+
+def test_workers_share_the_load_each_on_one_reused_connection(
+    sessions: sessionmaker[Session], mailbox: Mailbox
+) -> None:
+    emails = [f"m{n}@example.org" for n in range(9)]
+    seed(sessions, *((email, ["health"]) for email in emails))
+    mailbox.data_delay = 0.3  # long enough for all workers to be in DATA at once
+
+    report = run(sessions, smtp_settings(mailbox.port, SMTP_CONCURRENCY="3"))
+
+    assert report.emails("sent") == emails  # reported in member order
+    assert mailbox.count() == dict.fromkeys(emails, 1)
+    assert mailbox.max_in_flight == 3
+    # Three connections for nine messages: each worker kept its own open.
+    assert len(set(mailbox.peers)) == 3
+
+
+def test_one_worker_sends_everything_on_one_connection(
+    sessions: sessionmaker[Session], mailbox: Mailbox
+) -> None:
+    seed(sessions, *((f"m{n}@example.org", ["health"]) for n in range(4)))
+
+    run(sessions, smtp_settings(mailbox.port, SMTP_CONCURRENCY="1"))
+
+    assert mailbox.max_in_flight == 1
+    assert len(mailbox.peers) == 4
+    assert len(set(mailbox.peers)) == 1
+
+
+class FakeClock:
+    """Time that only moves when someone sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_rate_limit_spaces_messages_evenly() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(30, clock=clock, sleep=clock.sleep)
+
+    async def five() -> None:
+        for _ in range(5):
+            await limiter.wait()
+
+    asyncio.run(five())
+
+    assert clock.sleeps == [2.0, 2.0, 2.0, 2.0]  # 30 a minute: one every 2 s
+
+
+def test_rate_limit_counts_time_already_spent() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(60, clock=clock, sleep=clock.sleep)
+
+    async def slow_sender() -> None:
+        await limiter.wait()
+        clock.now += 0.75  # the first message took a while to send
+        await limiter.wait()
+        clock.now += 5  # nothing to send for a while: no catching up in a burst
+        await limiter.wait()
+        await limiter.wait()
+
+    asyncio.run(slow_sender())
+
+    assert clock.sleeps == [0.25, 1.0]
+
+
+def test_the_rate_limit_holds_across_workers(
+    sessions: sessionmaker[Session], mailbox: Mailbox
+) -> None:
+    seed(sessions, *((f"m{n}@example.org", ["health"]) for n in range(6)))
+    clock = FakeClock()
+    settings = smtp_settings(
+        mailbox.port, SMTP_CONCURRENCY="3", SMTP_RATE_PER_MINUTE="120"
+    )
+    mailer = Mailer(
+        settings, FAST, limiter=RateLimiter(120, clock=clock, sleep=clock.sleep)
+    )
+
+    report = send_weekly_digests(sessions, settings, PERIOD, NOW, mailer=mailer)
+
+    assert report.sent == 6
+    # Six slots half a second apart whichever worker took them: 2.5 s in all.
+    assert clock.now - 1000.0 == 2.5
+    assert len(mailbox.received) == 6
+
+
+def test_the_deliver_hook_goes_through_the_same_record(
+    sessions: sessionmaker[Session], settings: Settings
+) -> None:
+    seed(sessions, ("anna@example.org", ["health"]))
+    seen: list[DeliveryStatus] = []
+
+    async def keep(message: EmailMessage) -> None:
+        seen.extend(row.status for row in deliveries(sessions))
+
+    send_weekly_digests(sessions, settings, PERIOD, NOW, deliver=keep)
+
+    assert seen == [DeliveryStatus.SENDING]  # committed before handing it over
+    assert [r.status for r in deliveries(sessions)] == [DeliveryStatus.SENT]
+
+
+def test_a_digest_that_cannot_be_built_fails_alone(
+    sessions: sessionmaker[Session], mailbox: Mailbox, settings: Settings
+) -> None:
+    seed(sessions, ("anna@example.org", ["health"]), ("jan@example.org", ["health"]))
+    with sessions.begin() as session:
+        jan = session.scalars(select(Member).where(Member.email.startswith("jan")))
+        jan.one().language = "xx"  # bad data slipped in by hand
+
+    report = run(sessions, settings)
+
+    assert report.emails("sent") == ["anna@example.org"]
+    assert report.emails("failed") == ["jan@example.org"]
+    assert mailbox.count() == {"anna@example.org": 1}

@@ -18,6 +18,8 @@ from tracker.vocab import ReviewState
 
 def post_paths(app: Starlette, call_id: int) -> list[str]:
     """Every POST route of the app, path parameters filled in."""
+    # Members' pages (the Mount at /m) take a signed link, no CSRF token:
+    # tests/web/test_members.py covers them.
     paths = [
         route.path
         for route in app.routes

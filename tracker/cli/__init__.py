@@ -14,6 +14,7 @@ from tracker.cli import (
     digest,
     members,
     parse,
+    schedule,
     sources,
     tags,
     users,
@@ -48,6 +49,7 @@ cli.add_command(parse.parse)
 cli.add_command(members.members)
 cli.add_command(digest.digest)
 cli.add_command(demo.demo)
+cli.add_command(schedule.schedule)
 cli.add_command(sources.sources)
 cli.add_command(tags.tags)
 cli.add_command(users.users)

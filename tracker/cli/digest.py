@@ -1,4 +1,4 @@
-"""`grants digest`: preview and send the weekly digest."""
+"""`grants digest`: preview, send and (a coordinator's decision) resend the digest."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import click
 from digests.build import build_digest
 from digests.period import Period, current_period
 from digests.render import render_templates
-from digests.send import send_weekly_digests
+from digests.send import SendReport, resend_digest, send_weekly_digests
 from tracker.config import get_settings
 from tracker.db import session_factory
 from tracker.members import get_member_by_email
@@ -61,12 +61,39 @@ def send(week: str | None) -> None:
     """Send the week's digest to every active member (never twice)."""
     settings, period = get_settings(), _period(week)
     report = send_weekly_digests(session_factory(), settings, period, utcnow())
-    click.echo(f"digest {period}:")
+    _print_report(f"digest {period}:", report)
+
+
+@digest.command()
+@click.option("--member", "email", required=True, help="Email of the member.")
+@click.option("--week", required=True, help="ISO week such as 2026-W48.")
+@click.option("--force", is_flag=True, help="Send even if it was recorded as sent.")
+def resend(email: str, week: str, force: bool) -> None:
+    """Send one member's digest again, e.g. after a run left it "uncertain".
+
+    A run that died while handing a digest over cannot tell whether it left,
+    so it is never resent automatically: check with the member, then resend.
+    """
+    settings, period = get_settings(), _period(week)
+    try:
+        report = resend_digest(
+            session_factory(), settings, email, period, utcnow(), force=force
+        )
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    _print_report(f"digest {period} for {email}:", report)
+
+
+def _print_report(title: str, report: SendReport) -> None:
+    click.echo(title)
     click.echo(f"  sent: {report.sent}")
     click.echo(f"  already sent: {report.already_sent}")
     click.echo(f"  nothing to send: {report.skipped_empty}")
     click.echo(f"  failed: {report.failed}")
+    click.echo(f"  uncertain (check, then `grants digest resend`): {report.uncertain}")
     for email, error in report.errors.items():
         click.echo(f"    {email}: {error}", err=True)
+    for email in report.emails("uncertain"):
+        click.echo(f"    {email}: may or may not have received it", err=True)
     if not report.ok:
         raise SystemExit(1)

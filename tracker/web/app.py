@@ -19,7 +19,8 @@ from tracker.config import Settings
 from tracker.web import auth
 from tracker.web.i18n import LanguageSwitch
 from tracker.web.pages import Desk, redirect, render
-from tracker.web.views import actions, call, queue, sources
+from tracker.web.views import actions, call, members, queue, sources
+from tracker.web.views.member_common import link_not_found
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,9 @@ async def home(request: Request) -> Response:
 
 async def http_error(request: Request, exc: Exception) -> Response:
     status = exc.status_code if isinstance(exc, HTTPException) else 500
+    if status == 404 and request.url.path.startswith("/m/"):
+        # A member's mangled link: their page, not the desk's (nor its cookie).
+        return link_not_found(request)
     return render(request, "error.html", {"status": status}, status=status)
 
 
@@ -62,6 +66,8 @@ ROUTES = [
     _post(f"{CALL}/withdrawn", actions.confirm_withdrawn),
     _post("/log/{entry_id:int}/undo", actions.undo),
     Route("/sources", sources.sources_page, methods=["GET"]),
+    # Members' pages (/m/...): no login, no session; the signed link is the key.
+    members.MOUNT,
 ]
 
 
@@ -126,6 +132,8 @@ def create_app(
         ],
         exception_handlers={HTTPException: http_error},
     )
+    # Member pages build links and pick calls as the digests do.
+    app.state.settings = settings
     app.state.desk = Desk(
         sessions=sessions,
         timezone=str(getattr(settings, "TIMEZONE", "Europe/Warsaw")),

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 from starlette.requests import Request
 from starlette.responses import Response
 
 from digests.build import Deadline, FieldChange
 from tracker.identity import linked_calls
-from tracker.models import Call, CallTag, User
+from tracker.models import Call, CallTag, MemberFeedback, User
 from tracker.review import history
 from tracker.vocab import Domain
 from tracker.web.auth import page
@@ -62,6 +62,17 @@ def _user_names(session: Session) -> dict[int, str]:
     }
 
 
+def member_feedback(session: Session, call: Call) -> list[MemberFeedback]:
+    """Members' "not relevant" on this call, oldest first (from their digests)."""
+    query = (
+        select(MemberFeedback)
+        .where(MemberFeedback.call_id == call.id)
+        .options(selectinload(MemberFeedback.member))
+        .order_by(MemberFeedback.created_at, MemberFeedback.id)
+    )
+    return list(session.scalars(query))
+
+
 @page
 def call_page(request: Request, session: Session, user: User) -> Response:
     call = load_call(session, request.path_params["call_id"])
@@ -81,6 +92,7 @@ def call_page(request: Request, session: Session, user: User) -> Response:
         "addable_tags": [d.value for d in Domain if d.value not in live],
         "domains": DOMAINS,
         "log": history(session, call),
+        "feedback": member_feedback(session, call),
         "names": _user_names(session),
         "format_day": format_day,
     }
