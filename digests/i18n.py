@@ -55,16 +55,21 @@ def po_path(language: Language | str, domain: str = DOMAIN) -> Path:
     return LOCALE_DIR / str(language) / "LC_MESSAGES" / f"{domain}.po"
 
 
-@cache
-def get_translations(language: Language | str, domain: str = DOMAIN) -> Translations:
-    """The compiled catalogue of `language` (a `Language` or its value) in `domain`."""
-    language = Language(language)
-    with po_path(language, domain).open("rb") as po:
-        catalog = read_po(po, locale=str(language), domain=domain)
+def compile_catalogue(path: Path, locale: str, domain: str) -> Translations:
+    """A `.po` file compiled in memory: the `.po` is the only source, no `.mo`."""
+    with path.open("rb") as po:
+        catalog = read_po(po, locale=locale, domain=domain)
     buffer = BytesIO()
     write_mo(buffer, catalog)
     buffer.seek(0)
     return Translations(fp=buffer, domain=domain)
+
+
+@cache
+def get_translations(language: Language | str, domain: str = DOMAIN) -> Translations:
+    """The compiled catalogue of `language` (a `Language` or its value) in `domain`."""
+    language = Language(language)
+    return compile_catalogue(po_path(language, domain), str(language), domain)
 
 
 @cache

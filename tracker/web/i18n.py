@@ -18,16 +18,14 @@ lists any missing) and drop the placeholder header lines `update` adds.
 from __future__ import annotations
 
 from functools import cache
-from io import BytesIO
 from pathlib import Path
 
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from babel.support import Translations
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from digests.i18n import compile_catalogue
 from tracker.vocab import Language
 
 LOCALE_DIR = Path(__file__).parent / "locale"
@@ -45,12 +43,7 @@ def po_path(language: Language | str) -> Path:
 def get_translations(language: Language | str) -> Translations:
     """The compiled desk catalogue of `language`."""
     language = Language(language)
-    with po_path(language).open("rb") as po:
-        catalog = read_po(po, locale=str(language), domain=DOMAIN)
-    buffer = BytesIO()
-    write_mo(buffer, catalog)
-    buffer.seek(0)
-    return Translations(fp=buffer, domain=DOMAIN)
+    return compile_catalogue(po_path(language), str(language), DOMAIN)
 
 
 @cache
